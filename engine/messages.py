@@ -1,0 +1,58 @@
+"""Kafka messages as every stage receives them, and the dead letters made from them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schemas import DeadLetter
+from schemas.deadletter import Stage
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as it came off a topic (or a line of a file, with no topic)."""
+
+    value: bytes
+    key: bytes | None = None
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    timestamp_ms: int | None = None
+
+    def received_at(self) -> datetime:
+        """The broker's timestamp when there is one, else now (file replay)."""
+        if self.timestamp_ms is not None and self.timestamp_ms > 0:
+            return datetime.fromtimestamp(self.timestamp_ms / 1000, tz=UTC)
+        return datetime.now(tz=UTC)
+
+
+def dead_letter(raw: RawMessage, stage: Stage, reason: str, detail: str) -> DeadLetter:
+    """Park a message: its original bytes, where it came from, and why it was refused."""
+    return DeadLetter(
+        stage=stage,
+        reason=reason,
+        detail=detail[:1000],
+        source_topic=raw.topic,
+        source_partition=raw.partition,
+        source_offset=raw.offset,
+        source_key_b64=base64.b64encode(raw.key).decode("ascii") if raw.key is not None else None,
+        payload_b64=base64.b64encode(raw.value).decode("ascii"),
+        payload_sha256=hashlib.sha256(raw.value).hexdigest(),
+        payload_size=len(raw.value),
+        dead_at=datetime.now(tz=UTC),
+    )
+
+
+def describe_validation_error(exc: Exception, limit: int = 5) -> str:
+    """Where a pydantic ValidationError failed and why, without the offending values."""
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return type(exc).__name__
+    parts = []
+    for err in errors(include_input=False, include_url=False)[:limit]:
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "(root)"
+        parts.append(f"{loc}: {err.get('type')}")
+    return "; ".join(parts)

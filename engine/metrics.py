@@ -1,0 +1,52 @@
+"""Every Prometheus metric of the engine, declared once with its buckets.
+
+Labels are low-cardinality only: stage, mode, rule, status, severity, reason.
+Never an id of a person, an event or an alert.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram, start_http_server
+
+# Stage batches run from tens of microseconds (one event) to about a second (a
+# full batch under load); buckets span that range.
+_STAGE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# Received-to-scored latency: target p99 is 100 ms, so resolve well below and above it.
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+STAGE_EVENTS_IN = Counter(
+    "gatehound_stage_events_in_total", "Records a stage took in.", ["stage", "mode"]
+)
+STAGE_EVENTS_OUT = Counter(
+    "gatehound_stage_events_out_total", "Records a stage emitted.", ["stage", "mode"]
+)
+STAGE_DURATION = Histogram(
+    "gatehound_stage_batch_duration_seconds",
+    "Wall time a stage spent on one batch; _sum over events_in gives time per event.",
+    ["stage"],
+    buckets=_STAGE_BUCKETS,
+)
+DEADLETTERS = Counter(
+    "gatehound_deadletters_total", "Messages sent to the dead-letter topic.", ["stage", "reason"]
+)
+FINDINGS = Counter(
+    "gatehound_findings_total", "Rule findings, live and shadow.", ["rule", "status"]
+)
+RULE_ERRORS = Counter(
+    "gatehound_rule_errors_total", "Rules that raised instead of returning findings.", ["rule"]
+)
+ALERTS = Counter(
+    "gatehound_alerts_total", "Alerts raised, once per contributing rule.", ["rule", "severity"]
+)
+SCORE_LATENCY = Histogram(
+    "gatehound_received_to_scored_seconds",
+    "From the raw message's broker timestamp to its score record being produced.",
+    ["mode"],
+    buckets=_LATENCY_BUCKETS,
+)
+
+
+def serve_metrics(port: int, addr: str = "127.0.0.1") -> None:
+    """Serve /metrics on a port; 0 means do not serve."""
+    if port:
+        start_http_server(port, addr=addr)

@@ -1,0 +1,46 @@
+"""The normalise stage: a batch of raw messages in, events and dead letters out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from engine.errors import InvalidMessage
+from engine.messages import RawMessage, dead_letter
+from engine.normalise.json_events import parse_json_event
+from schemas import DeadLetter, Event
+
+
+@dataclass
+class NormaliseResult:
+    """What came out of a batch: events in input order, and the messages refused."""
+
+    events: list[Event] = field(default_factory=list)
+    deadletters: list[DeadLetter] = field(default_factory=list)
+
+
+def mode_of_topic(topic: str | None) -> str | None:
+    """``raw.vessel`` (with any prefix) -> ``vessel``; None when the topic says nothing."""
+    if topic is None:
+        return None
+    base = topic.rsplit("raw.", 1)
+    return base[1] if len(base) == 2 and base[1] in ("passenger", "freight", "vessel") else None
+
+
+def normalise_batch(messages: Sequence[RawMessage], max_bytes: int = 1_000_000) -> NormaliseResult:
+    """Turn raw messages into typed events. Never raises: a bad message becomes a dead letter."""
+    result = NormaliseResult()
+    for raw in messages:
+        try:
+            if not raw.value:
+                raise InvalidMessage("empty", "message has no bytes")
+            if len(raw.value) > max_bytes:
+                raise InvalidMessage("too_large", f"{len(raw.value)} bytes, limit {max_bytes}")
+            result.events.append(parse_json_event(raw, mode_of_topic(raw.topic)))
+        except InvalidMessage as exc:
+            result.deadletters.append(dead_letter(raw, "normalise", exc.reason, exc.detail))
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the worker
+            result.deadletters.append(
+                dead_letter(raw, "normalise", "parser_error", type(exc).__name__)
+            )
+    return result

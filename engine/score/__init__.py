@@ -1,0 +1,1 @@
+"""Score: enriched events in, a score record for every event out."""

@@ -1,0 +1,1 @@
+"""Rules that link events across transport modes (entity links land with screening)."""

@@ -1,0 +1,1 @@
+"""Rules that judge freight events."""

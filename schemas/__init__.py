@@ -1,0 +1,47 @@
+"""The contracts of gatehound: pydantic models, the source of truth for every topic."""
+
+from schemas.audit import AuditRecord
+from schemas.common import PROTECTED_KEY, SCHEMA_VERSION, Record, stable_id
+from schemas.deadletter import DeadLetter
+from schemas.decision import Alert, Finding, Score
+from schemas.enriched import EnrichedEvent, Event, ReferenceFacts, TrackFeatures, TrackFix
+from schemas.freight import FreightEvent
+from schemas.outcome import Outcome
+from schemas.passenger import PassengerEvent
+from schemas.vessel import VesselEvent
+
+#: Every top-level contract, by the name its JSON Schema file carries.
+CONTRACTS: dict[str, type[Record]] = {
+    "PassengerEvent": PassengerEvent,
+    "FreightEvent": FreightEvent,
+    "VesselEvent": VesselEvent,
+    "EnrichedEvent": EnrichedEvent,
+    "Finding": Finding,
+    "Score": Score,
+    "Alert": Alert,
+    "Outcome": Outcome,
+    "DeadLetter": DeadLetter,
+    "AuditRecord": AuditRecord,
+}
+
+__all__ = [
+    "CONTRACTS",
+    "PROTECTED_KEY",
+    "SCHEMA_VERSION",
+    "Alert",
+    "AuditRecord",
+    "DeadLetter",
+    "EnrichedEvent",
+    "Event",
+    "Finding",
+    "FreightEvent",
+    "Outcome",
+    "PassengerEvent",
+    "ReferenceFacts",
+    "Record",
+    "Score",
+    "TrackFeatures",
+    "TrackFix",
+    "VesselEvent",
+    "stable_id",
+]

@@ -1,0 +1,54 @@
+"""Finding, Score, Alert: what the engine decided about an event, and why."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.common import Record
+
+RuleStatus = Literal["live", "shadow", "off"]
+Severity = Literal["low", "medium", "high"]
+Mode = Literal["passenger", "freight", "vessel"]
+EvidenceValue = str | int | float | bool | None
+
+
+class Finding(Record):
+    """One rule's verdict on one event: a score in [0, 1] and the reason."""
+
+    rule_id: str
+    rule_version: str = ""
+    status: RuleStatus = "live"
+    score: float = Field(ge=0.0, le=1.0)
+    detail: str = Field(min_length=1, max_length=500, description="Plain words, no personal data.")
+    evidence: dict[str, EvidenceValue] = Field(default_factory=dict)
+
+
+class Score(Record):
+    """The score record for EVERY event: the audit trail of decisions."""
+
+    event_id: str
+    mode: Mode
+    key: str
+    occurred_at: AwareDatetime
+    received_at: AwareDatetime
+    findings: tuple[Finding, ...] = Field(description="Live and shadow findings alike.")
+    rule_versions: dict[str, str] = Field(description="Every rule that ran, with its version.")
+    final_score: float = Field(ge=0.0, le=1.0, description="Combined score of the live findings.")
+    severity: Severity | None = None
+    alert_id: str | None = Field(default=None, description="Set when this score raised an alert.")
+
+
+class Alert(Record):
+    """A hit for the operations centre. The id is deterministic: replays do not duplicate."""
+
+    alert_id: str
+    event_id: str
+    mode: Mode
+    key: str
+    severity: Severity
+    score: float = Field(ge=0.0, le=1.0)
+    findings: tuple[Finding, ...] = Field(min_length=1, description="The live findings behind it.")
+    explanation: str
+    raised_at: AwareDatetime = Field(description="When the triggering event was received.")
