@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pydantic import TypeAdapter, ValidationError
 
 from engine.enrich.reference import ReferenceData
+from engine.keys import entity_key
 from engine.messages import RawMessage, dead_letter, describe_validation_error
 from schemas import DeadLetter, EnrichedEvent, Event, FreightEvent, PassengerEvent, ReferenceFacts
 
@@ -24,13 +25,6 @@ def parse_events(messages: Sequence[RawMessage]) -> tuple[list[Event], list[Dead
     return events, dead
 
 
-def entity_key(event: Event) -> str:
-    """The partition key downstream: the vessel for AIS, so its track state is local."""
-    if event.mode == "vessel":
-        return f"mmsi:{event.mmsi}"
-    return event.event_id
-
-
 def reference_facts(event: Event, ref: ReferenceData) -> ReferenceFacts:
     """What reference data says about the places an event touches."""
     unknown: list[str] = []
@@ -43,8 +37,9 @@ def reference_facts(event: Event, ref: ReferenceData) -> ReferenceFacts:
                 unknown.append(code)
             else:
                 countries.append(country)
-        origins = [event.flight.departure_airport, *countries[:1]]
-        dests = [event.flight.arrival_airport, *countries[-1:]]
+        # Airport pairs match the journey's ends as well as this leg's, like country pairs do.
+        origins = [airports[0], event.flight.departure_airport, *countries[:1]]
+        dests = [event.flight.arrival_airport, airports[-1], *countries[-1:]]
         arrival = ref.airport_country(event.flight.arrival_airport)
     elif isinstance(event, FreightEvent):
         raw_codes = [g.origin_country for g in event.goods if g.origin_country]

@@ -71,6 +71,11 @@ class RuleSpec:
     def build_config(self, overrides: Mapping[str, Any] | None = None) -> BaseModel:
         """The rule's Config from defaults plus overrides (env or file); errors name the rule."""
         values = {k: v for k, v in (overrides or {}).items() if k != "status"}
+        # pydantic ignores unknown keys by default, which would turn a typo in an
+        # env override into a silently unchanged rule.
+        unknown = sorted(set(values) - set(self.config_class.model_fields))
+        if unknown and self.config_class.model_config.get("extra") != "allow":
+            raise ConfigError(f"rule {self.id}: unknown config key(s) {', '.join(unknown)}")
         try:
             return self.config_class(**values)
         except ValidationError as exc:

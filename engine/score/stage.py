@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from engine.errors import ConfigError
 from engine.logs import get_logger
 from engine.metrics import FINDINGS, RULE_ERRORS
 from engine.score.loader import load_rules
@@ -61,7 +62,7 @@ class Scorer:
             overrides = settings.rules.get(spec.id, {})
             status: RuleStatus = overrides.get("status", spec.status)
             if status not in ("live", "shadow", "off"):
-                status = spec.status
+                raise ConfigError(f"rule {spec.id}: status must be live, shadow or off")
             if status != "off":
                 active.append(ActiveRule(spec, spec.build_config(overrides), status))
         self.by_mode: dict[str, list[ActiveRule]] = {

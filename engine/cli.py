@@ -1,0 +1,239 @@
+"""The ``gatehound`` command. Every option also reads the ``GATEHOUND_`` variable it shows."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.errors import GatehoundError
+from engine.settings import Settings
+
+app = typer.Typer(
+    help="gatehound: a streaming risk engine for border targeting.\n\n"
+    "Start with `gatehound up` (embedded broker, workers, demo traffic, live alerts). "
+    "Settings come from GATEHOUND_* environment variables; nested ones use '__', "
+    "e.g. GATEHOUND_KAFKA__BOOTSTRAP_SERVERS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Bootstrap = Annotated[
+    str | None,
+    typer.Option(
+        "--bootstrap",
+        envvar="GATEHOUND_KAFKA__BOOTSTRAP_SERVERS",
+        help="Kafka bootstrap servers, host:port[,host:port].",
+    ),
+]
+Prefix = Annotated[
+    str | None,
+    typer.Option("--topic-prefix", envvar="GATEHOUND_TOPICS__PREFIX", help="Prefix of every topic name."),
+]
+Partitions = Annotated[
+    int | None,
+    typer.Option("--partitions", envvar="GATEHOUND_TOPICS__PARTITIONS", help="Partitions per topic."),
+]
+
+
+def build_settings(
+    bootstrap: str | None = None,
+    prefix: str | None = None,
+    partitions: int | None = None,
+    **worker: Any,
+) -> Settings:
+    """Settings from the environment, with the command line's options on top."""
+    overrides: dict[str, Any] = {}
+    if bootstrap:
+        overrides["kafka"] = {"bootstrap_servers": bootstrap}
+    topics: dict[str, Any] = {}
+    if prefix is not None:
+        topics["prefix"] = prefix
+    if partitions is not None:
+        topics["partitions"] = partitions
+    if topics:
+        overrides["topics"] = topics
+    worker = {k: v for k, v in worker.items() if v is not None}
+    if worker:
+        overrides["worker"] = worker
+    return Settings(**overrides)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print an error the user can act on, and exit."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+@app.command()
+def broker(
+    port: Annotated[int, typer.Option(help="Loopback port to listen on; 0 picks a free one.")] = 9092,
+    partitions: Partitions = None,
+    prefix: Prefix = None,
+) -> None:
+    """Run the embedded Kafka-compatible broker alone, with gatehound's topics created.
+
+    Memory only: its data is gone when it stops. Point workers at it with
+    GATEHOUND_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:PORT.
+    """
+    from engine.broker import EmbeddedBroker, ensure_topics
+
+    settings = build_settings(prefix=prefix, partitions=partitions)
+    try:
+        embedded = EmbeddedBroker(port=port).start()
+    except GatehoundError as exc:
+        fail(str(exc))
+        return
+    try:
+        asyncio.run(
+            ensure_topics(embedded.bootstrap, settings.topics.all_names(), settings.topics.partitions)
+        )
+        typer.echo(f"embedded broker on {embedded.bootstrap} (memory only); Ctrl-C stops it")
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        embedded.stop()
+
+
+@app.command()
+def worker(
+    bootstrap: Bootstrap = None,
+    prefix: Prefix = None,
+    partitions: Partitions = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(envvar="GATEHOUND_WORKER__METRICS_PORT", help="Port of /metrics; 0 disables."),
+    ] = None,
+    app_id: Annotated[
+        str | None,
+        typer.Option(envvar="GATEHOUND_WORKER__APP_ID", help="Faust app id (the consumer group)."),
+    ] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(envvar="GATEHOUND_WORKER__DATA_DIR", help="Directory for worker state."),
+    ] = None,
+) -> None:
+    """Run one stream worker (normalise, enrich, score, alert) against a Kafka cluster.
+
+    Start more workers with the same app id to scale out: Kafka partitions are the
+    unit of parallelism.
+    """
+    from engine.worker import run_worker
+
+    settings = build_settings(
+        bootstrap, prefix, partitions, metrics_port=metrics_port, app_id=app_id, data_dir=data_dir
+    )
+    run_worker(settings)
+
+
+@app.command()
+def up(
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds; default: until Ctrl-C.")
+    ] = None,
+    rate: Annotated[float, typer.Option(envvar="GATEHOUND_UP__RATE", help="Demo events per second.")] = 100.0,
+    workers: Annotated[int, typer.Option(min=1, max=8, help="Worker processes to start.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the demo traffic.")] = 1,
+    malformed_share: Annotated[float, typer.Option(help="Share of malformed demo messages.")] = 0.03,
+    summary_json: Annotated[
+        Path | None, typer.Option("--summary-json", help="Write the run summary here as JSON.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="Do not print alerts as they arrive.")] = False,
+    partitions: Partitions = None,
+) -> None:
+    """Start everything locally: embedded broker, topics, workers, demo traffic; print alerts live.
+
+    On exit (Ctrl-C or --duration) it drains, stops everything and prints
+    {"events", "scored", "alerts", "deadletters", "errors"}.
+    """
+    from engine.logs import configure_logging
+    from engine.up import UpOptions, run_up
+
+    # The console is for alerts; our own events at warning and above only.
+    configure_logging("warning", "console")
+    settings = build_settings(partitions=partitions)
+    opts = UpOptions(
+        duration_s=duration,
+        rate=rate,
+        workers=workers,
+        seed=seed,
+        malformed_share=malformed_share,
+        summary_json=summary_json,
+        print_alerts=not quiet,
+    )
+    try:
+        summary = run_up(settings, opts)
+    except GatehoundError as exc:
+        fail(str(exc))
+        return
+    raise typer.Exit(0 if summary.errors == 0 else 1)
+
+
+@app.command()
+def replay(
+    files: Annotated[list[Path], typer.Argument(help="Raw message files, one message per line.")],
+    out: Annotated[Path, typer.Option("--out", help="Write alerts here, JSON lines.")],
+    scores_out: Annotated[Path | None, typer.Option(help="Write every score record here.")] = None,
+    deadletters_out: Annotated[Path | None, typer.Option(help="Write dead letters here.")] = None,
+) -> None:
+    """Run the same stages as the workers over files, in process, with no broker.
+
+    Gives the alerts the workers give for the same input, so rules can be tried
+    and backtested on recorded traffic.
+    """
+    from engine.replay import replay_files
+
+    for f in files:
+        if not f.is_file():
+            fail(f"no such file: {f}")
+    result = replay_files(files, Settings())
+    _write_jsonl(out, result.alerts)
+    if scores_out:
+        _write_jsonl(scores_out, result.scores)
+    if deadletters_out:
+        _write_jsonl(deadletters_out, result.deadletters)
+    typer.echo(
+        f"messages={len(result.scores) + len(result.deadletters)} scored={len(result.scores)} "
+        f"alerts={len(result.alerts)} deadletters={len(result.deadletters)}",
+        err=True,
+    )
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="alerts, scores, deadletter, or any topic base name.")],
+    bootstrap: Bootstrap = None,
+    prefix: Prefix = None,
+    from_beginning: Annotated[bool, typer.Option(help="Start at the oldest message.")] = False,
+    limit: Annotated[int | None, typer.Option(help="Stop after this many messages.")] = None,
+) -> None:
+    """Print a topic live, one JSON value per line."""
+    from engine.tail import tail_topic
+
+    settings = build_settings(bootstrap, prefix)
+    try:
+        asyncio.run(tail_topic(settings, topic, from_beginning, limit, sys.stdout))
+    except KeyboardInterrupt:
+        pass
+    except GatehoundError as exc:
+        fail(str(exc))
+
+
+def _write_jsonl(path: Path, records: list[Any]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(r.model_dump_json())
+            fh.write("\n")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Run worker processes and watch what they write: used by `up`, the tests and the benchmark."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from engine.broker import die_with_parent, free_port
+from engine.settings import Settings
+
+
+@dataclass
+class WorkerProcess:
+    """One `gatehound worker` child process."""
+
+    index: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    metrics_port: int
+    stopping: bool = False
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.process.poll() is None
+
+
+def start_worker(
+    settings: Settings, index: int, run_dir: Path, extra_env: dict[str, str] | None = None
+) -> WorkerProcess:
+    """Start `gatehound worker` as a child, logging to ``run_dir/worker-<index>.log``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = run_dir / f"worker-{index}.log"
+    env = {
+        **os.environ,
+        "GATEHOUND_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "GATEHOUND_TOPICS__PREFIX": settings.topics.prefix,
+        "GATEHOUND_TOPICS__PARTITIONS": str(settings.topics.partitions),
+        "GATEHOUND_WORKER__METRICS_PORT": str(port),
+        "GATEHOUND_WORKER__DATA_DIR": str(run_dir / f"worker-{index}"),
+        "GATEHOUND_WORKER__APP_ID": settings.worker.app_id,
+        **(extra_env or {}),
+    }
+    with log_path.open("ab") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "worker"],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            preexec_fn=die_with_parent,
+            # Own session: Ctrl-C on `gatehound up` must not stop workers before they drain.
+            start_new_session=True,
+        )
+    return WorkerProcess(index, proc, log_path, port)
+
+
+def stop_worker(worker: WorkerProcess, timeout_s: float = 15.0) -> int:
+    """SIGTERM a worker, SIGKILL it if it does not stop in time; return its exit code."""
+    worker.stopping = True
+    proc = worker.process
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode if proc.returncode is not None else -1
+
+
+def error_lines(path: Path) -> list[str]:
+    """The events a worker's JSON log recorded at error or critical level."""
+    found: list[str] = []
+    if not path.exists():
+        return found
+    for line in path.read_bytes().splitlines():
+        if not line.startswith(b"{"):
+            continue
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if entry.get("level") in ("error", "critical"):
+            found.append(str(entry.get("event", ""))[:200])
+    return found
+
+
+@dataclass
+class OutputWatch:
+    """What the engine has written to scores, alerts and deadletter, read from the start."""
+
+    scores: dict[str, int] = field(default_factory=dict)  # event id -> times seen
+    alerts: dict[str, bytes] = field(default_factory=dict)  # alert id -> first value
+    alert_messages: int = 0
+    deadletters: list[bytes] = field(default_factory=list)
+    on_new_alert: Callable[[bytes], None] | None = None
+
+    @property
+    def accounted(self) -> int:
+        """Distinct events scored plus dead letters: what every input message ends as."""
+        return len(self.scores) + len(self.deadletters)
+
+    async def follow(self, settings: Settings, stop: asyncio.Event | None = None) -> None:
+        """Read the three topics until cancelled (or ``stop`` is set)."""
+        names = {settings.topics.name(b): b for b in ("scores", "alerts", "deadletter")}
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            await consumer.topics()
+            tps = [
+                TopicPartition(name, p)
+                for name in names
+                for p in sorted(consumer.partitions_for_topic(name) or ())
+            ]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            while stop is None or not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200)
+                for tp, messages in batch.items():
+                    for m in messages:
+                        self._take(names[tp.topic], m.key or b"", m.value or b"")
+        finally:
+            await consumer.stop()
+
+    def _take(self, kind: str, key: bytes, value: bytes) -> None:
+        k = key.decode("utf-8", "replace")
+        if kind == "scores":
+            self.scores[k] = self.scores.get(k, 0) + 1
+        elif kind == "deadletter":
+            self.deadletters.append(value)
+        else:
+            self.alert_messages += 1
+            if k not in self.alerts:
+                self.alerts[k] = value
+                if self.on_new_alert is not None:
+                    self.on_new_alert(value)
