@@ -115,9 +115,9 @@ async def ensure_topics(
 class EmbeddedBroker:
     """Start, check and stop one Tansu broker on a loopback port.
 
-    >>> with EmbeddedBroker() as broker:        # doctest: +SKIP
-    ...     print(broker.bootstrap)
-    127.0.0.1:40123
+    >>> with EmbeddedBroker() as broker:
+    ...     broker.bootstrap.startswith("127.0.0.1:")
+    True
     """
 
     def __init__(

@@ -47,14 +47,11 @@ def reference_facts(event: Event, ref: ReferenceData) -> ReferenceFacts:
         if event.place_of_loading:
             raw_codes.insert(0, event.place_of_loading[:2])
         arrival = event.expected_arrival.place[:2]
-        raw_codes.append(arrival)
-        countries = []
-        for code in raw_codes:
-            if ref.country(code) is None:
-                unknown.append(code)
-            else:
-                countries.append(code)
-        origins = countries[:-1] or countries
+        origins = [c for c in raw_codes if ref.country(c) is not None]
+        unknown += [c for c in raw_codes if ref.country(c) is None]
+        countries = origins + ([arrival] if ref.country(arrival) is not None else [])
+        if ref.country(arrival) is None:
+            unknown.append(arrival)
         dests = [arrival]
     else:
         countries = [event.flag] if event.flag else []

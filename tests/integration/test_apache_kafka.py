@@ -22,7 +22,7 @@ def _docker_answers() -> str | None:
         docker.from_env().ping()
         return None
     except ImportError:
-        return "the docker/testcontainers packages are not installed (pip install '.[docker]')"
+        return "the docker package is not installed (it comes with testcontainers)"
     except Exception as exc:  # noqa: BLE001 - any failure means no engine to use
         return f"no Docker engine answers here ({type(exc).__name__})"
 

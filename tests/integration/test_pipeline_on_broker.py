@@ -6,11 +6,14 @@ import asyncio
 import base64
 import hashlib
 import time
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from engine.messages import RawMessage
 from engine.pipeline import Pipeline
@@ -47,12 +50,38 @@ async def produce(settings: Settings, messages: list[TrafficMessage]) -> None:
         await producer.stop()
 
 
+@dataclass
+class EngineRun:
+    """What one worker run left behind: its outputs, its metrics and its log."""
+
+    watch: OutputWatch
+    metrics: dict[tuple[str, frozenset[tuple[str, str]]], float]
+    log_lines: list[bytes]
+
+    def metric_sum(self, name: str, **labels: str) -> float:
+        """Sum of a metric's samples whose labels include ``labels``."""
+        want = set(labels.items())
+        return sum(v for (n, ls), v in self.metrics.items() if n == name and want <= ls)
+
+
+def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """A worker's /metrics, parsed by the Prometheus client's own parser."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
 async def run_engine(
     settings: Settings, messages: list[TrafficMessage], run_dir: Path, expect: int
-) -> OutputWatch:
+) -> EngineRun:
     """Start a worker, produce, and watch outputs until every message is accounted for."""
     worker = start_worker(settings, 1, run_dir)
     watch = OutputWatch()
+    metrics = {}
     follower = asyncio.create_task(watch.follow(settings))
     try:
         await produce(settings, messages)
@@ -60,13 +89,14 @@ async def run_engine(
         while watch.accounted < expect and time.monotonic() < deadline and worker.alive():
             await asyncio.sleep(0.2)
         await asyncio.sleep(2.0)  # anything extra (a duplicate, a stray) would show up now
+        metrics = scrape(worker.metrics_port)
     finally:
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
         code = stop_worker(worker)
     assert code == 0, f"worker exited with {code}; log: {worker.log_path}"
     assert error_lines(worker.log_path) == []
-    return watch
+    return EngineRun(watch, metrics, worker.log_path.read_bytes().splitlines())
 
 
 def test_thousand_events_give_replays_alerts_and_fifty_dead_letters(
@@ -82,7 +112,8 @@ def test_thousand_events_give_replays_alerts_and_fifty_dead_letters(
     assert len(expected.scores) == 950 and len(expected.deadletters) == 50
     assert expected.alerts, "the seeded traffic must raise some alerts for this test to mean much"
 
-    watch = asyncio.run(run_engine(engine_settings, messages, tmp_path, expect=1000))
+    run = asyncio.run(run_engine(engine_settings, messages, tmp_path, expect=1000))
+    watch = run.watch
 
     assert len(watch.scores) == 950
     assert all(n == 1 for n in watch.scores.values()), "an event was scored twice"
@@ -107,3 +138,14 @@ def test_thousand_events_give_replays_alerts_and_fifty_dead_letters(
         payload = base64.b64decode(letter["payload_b64"])
         assert hashlib.sha256(payload).hexdigest() == letter["payload_sha256"]
         assert letter["payload_sha256"] in bad_payloads
+
+    # The worker's own account agrees: metrics per stage, dead letters by reason.
+    assert run.metric_sum("gatehound_stage_events_in_total", stage="normalise") == 1000
+    assert run.metric_sum("gatehound_stage_events_out_total", stage="score") == 950
+    assert run.metric_sum("gatehound_deadletters_total", stage="normalise") == 50
+    assert run.metric_sum("gatehound_alerts_total") >= len(want)
+    assert run.metric_sum("gatehound_stage_batch_duration_seconds_count", stage="score") > 0
+    # One log format for everything, Faust's and aiokafka's lines included.
+    for line in run.log_lines:
+        if line.strip():
+            assert isinstance(orjson.loads(line), dict), line[:200]

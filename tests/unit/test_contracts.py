@@ -8,10 +8,17 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from tests.fixtures.events import normalised, passenger_doc
-from schemas import CONTRACTS, PROTECTED_KEY, SCHEMA_VERSION, EnrichedEvent, PassengerEvent, stable_id
+from schemas import (
+    CONTRACTS,
+    PROTECTED_KEY,
+    SCHEMA_VERSION,
+    EnrichedEvent,
+    PassengerEvent,
+    stable_id,
+)
 from schemas.common import Record
 from schemas.export import JSON_DIR, protected_paths, schema_text
+from tests.fixtures.events import normalised, passenger_doc
 
 PASSENGER_PROTECTED = {"traveller.date_of_birth", "traveller.nationality", "traveller.sex"}
 
@@ -113,7 +120,9 @@ def test_stable_id_is_deterministic() -> None:
         (("alert", "a"), ("alert", "a", "")),
     ],
 )
-def test_stable_id_differs_for_different_parts(left: tuple[str, ...], right: tuple[str, ...]) -> None:
+def test_stable_id_differs_for_different_parts(
+    left: tuple[str, ...], right: tuple[str, ...]
+) -> None:
     """Different kinds or parts, including the same text split differently, give different ids."""
     assert stable_id(*left) != stable_id(*right)
 

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from engine.enrich import enrich_batch, parse_events
-from engine.enrich.stage import entity_key
+from engine.keys import entity_key
 from tests.fixtures.events import (
     DROP,
     enriched,
@@ -21,7 +21,9 @@ from tests.fixtures.events import (
 
 def _connecting_via_istanbul(**overrides: object) -> dict:
     """Tehran -> Istanbul -> London, the event being the last leg IST -> LHR."""
-    return passenger_doc(flight={"departure_airport": "IST"}, route=["IKA", "IST", "LHR"], **overrides)
+    return passenger_doc(
+        flight={"departure_airport": "IST"}, route=["IKA", "IST", "LHR"], **overrides
+    )
 
 
 @pytest.mark.parametrize(
@@ -37,7 +39,9 @@ def test_unknown_airport_has_no_country() -> None:
     assert reference().airport_country("ZZZ") is None
 
 
-@pytest.mark.parametrize(("code", "alpha2"), [("GB", "GB"), ("GBR", "GB"), ("IRN", "IR"), ("D", "DE")])
+@pytest.mark.parametrize(
+    ("code", "alpha2"), [("GB", "GB"), ("GBR", "GB"), ("IRN", "IR"), ("D", "DE")]
+)
 def test_country_codes_normalise_to_alpha2(code: str, alpha2: str) -> None:
     """Alpha-2, alpha-3 and ICAO document codes all resolve to an ISO alpha-2 country."""
     assert reference().country(code) == alpha2
@@ -85,7 +89,7 @@ def test_configured_airport_route_matches() -> None:
 
 
 def test_configured_airport_route_matches_a_connecting_journey() -> None:
-    """A configured IATA pair matches a journey that starts at its origin and connects on the way."""
+    """An IATA pair matches a journey from its origin that connects on the way."""
     facts = enriched(_connecting_via_istanbul(), reference(high_risk_routes=["ika-lhr"])).reference
     assert facts.high_risk_routes == ("IKA-LHR",)
 

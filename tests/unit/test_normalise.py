@@ -11,6 +11,7 @@ import pytest
 from engine.messages import RawMessage
 from engine.normalise import normalise_batch
 from engine.normalise.stage import mode_of_topic
+from schemas import DeadLetter, FreightEvent, PassengerEvent, VesselEvent, stable_id
 from tests.fixtures.events import (
     RECEIVED,
     RECEIVED_MS,
@@ -19,7 +20,6 @@ from tests.fixtures.events import (
     raw_message,
     vessel_doc,
 )
-from schemas import DeadLetter, FreightEvent, PassengerEvent, VesselEvent, stable_id
 
 # A value no field name or error type could contain; it must never reach a dead letter's detail.
 SECRET_VALUE = "Zz-SECRET-VALUE-93817-zZ"
@@ -46,12 +46,18 @@ def test_valid_json_becomes_a_typed_event(doc: dict, model: type) -> None:
     assert event.source_id == doc["source_id"]
 
 
-@pytest.mark.parametrize("doc", [passenger_doc(), freight_doc(), vessel_doc()], ids=["passenger", "freight", "vessel"])
+@pytest.mark.parametrize(
+    "doc", [passenger_doc(), freight_doc(), vessel_doc()], ids=["passenger", "freight", "vessel"]
+)
 def test_event_id_is_derived_from_mode_source_and_source_id(doc: dict) -> None:
     """The same message normalised twice, even at other offsets, gets the same deterministic id."""
     first = normalise_batch([raw_message(doc, offset=1)]).events[0]
-    again = normalise_batch([raw_message(doc, offset=99, timestamp_ms=RECEIVED_MS + 5000)]).events[0]
-    assert first.event_id == again.event_id == stable_id(doc["mode"], doc["source"], doc["source_id"])
+    again = normalise_batch([raw_message(doc, offset=99, timestamp_ms=RECEIVED_MS + 5000)]).events[
+        0
+    ]
+    assert (
+        first.event_id == again.event_id == stable_id(doc["mode"], doc["source"], doc["source_id"])
+    )
 
 
 def test_event_id_differs_per_source_message() -> None:
@@ -87,27 +93,41 @@ def test_batch_keeps_input_order_and_separates_bad_messages() -> None:
     ]
     result = normalise_batch(batch)
     assert [e.mode for e in result.events] == ["vessel", "passenger", "freight"]
-    assert [(d.source_offset, d.reason) for d in result.deadletters] == [(1, "invalid_json"), (3, "empty")]
+    assert [(d.source_offset, d.reason) for d in result.deadletters] == [
+        (1, "invalid_json"),
+        (3, "empty"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
         (raw_message(b""), "empty"),
-        (raw_message(b"{\"mode\": "), "invalid_json"),
+        (raw_message(b'{"mode": '), "invalid_json"),
         (raw_message(b"\xff\xfe{}"), "invalid_json"),
         (raw_message(b"[1, 2, 3]"), "not_an_object"),
-        (raw_message(b"\"passenger\""), "not_an_object"),
+        (raw_message(b'"passenger"'), "not_an_object"),
         (raw_message(passenger_doc(mode="rail")), "unknown_mode"),
         (raw_message({"source": "json", "source_id": "x"}), "unknown_mode"),
         (raw_message(vessel_doc(), topic="raw.passenger"), "mode_mismatch"),
         (raw_message(vessel_doc(), topic="t1.raw.passenger"), "mode_mismatch"),
+        (raw_message(vessel_doc(), topic="raw.t1.raw.passenger"), "mode_mismatch"),
         (raw_message(passenger_doc(source_id="")), "invalid_schema"),
         (raw_message(passenger_doc(flight={"arrival_airport": "not-iata"})), "invalid_schema"),
     ],
     ids=[
-        "empty", "truncated-json", "not-utf8", "array", "string", "unknown-mode", "no-mode",
-        "mode-mismatch", "mode-mismatch-prefixed", "empty-source-id", "bad-field",
+        "empty",
+        "truncated-json",
+        "not-utf8",
+        "array",
+        "string",
+        "unknown-mode",
+        "no-mode",
+        "mode-mismatch",
+        "mode-mismatch-prefixed",
+        "mode-mismatch-prefix-with-raw",
+        "empty-source-id",
+        "bad-field",
     ],
 )
 def test_each_bad_input_yields_one_deadletter_with_its_reason(raw: RawMessage, reason: str) -> None:
@@ -126,7 +146,9 @@ def test_message_over_the_size_limit_is_too_large() -> None:
     assert normalise_batch([raw], max_bytes=len(raw.value)).events  # exactly at the limit is fine
 
 
-@pytest.mark.parametrize("topic", ["raw.passenger", "t1.raw.passenger", "prod.eu.raw.passenger"])
+@pytest.mark.parametrize(
+    "topic", ["raw.passenger", "t1.raw.passenger", "prod.eu.raw.passenger", "raw.x.raw.passenger"]
+)
 def test_matching_mode_on_a_prefixed_topic_is_accepted(topic: str) -> None:
     """A passenger event on the passenger feed is accepted whatever the topic prefix."""
     assert mode_of_topic(topic) == "passenger"
@@ -147,11 +169,16 @@ def test_topics_that_name_no_feed_do_not_constrain_the_mode(topic: str | None) -
         (passenger_doc(flight={"departure_airport": SECRET_VALUE}), "flight.departure_airport"),
         (passenger_doc(booking={"payment_type": SECRET_VALUE}), "booking.payment_type"),
         (vessel_doc(mmsi=SECRET_VALUE), "mmsi"),
-        (freight_doc(goods=[{**freight_doc()["goods"][0], "hs_code": SECRET_VALUE}]), "goods.0.hs_code"),
+        (
+            freight_doc(goods=[{**freight_doc()["goods"][0], "hs_code": SECRET_VALUE}]),
+            "goods.0.hs_code",
+        ),
     ],
     ids=["nationality", "airport", "payment", "mmsi", "hs-code"],
 )
-def test_invalid_schema_detail_names_the_field_but_not_its_value(doc: dict, field_path: str) -> None:
+def test_invalid_schema_detail_names_the_field_but_not_its_value(
+    doc: dict, field_path: str
+) -> None:
     """An invalid field is named by its path in the detail, and its value is not repeated."""
     dead = _only_deadletter(raw_message(doc))
     assert dead.reason == "invalid_schema"
@@ -169,9 +196,13 @@ def test_invalid_json_detail_does_not_echo_the_payload() -> None:
 
 def test_deadletter_keeps_the_original_message_and_where_it_came_from() -> None:
     """A dead letter carries the exact bytes (base64), their sha256 and size, key and position."""
-    payload = b'{"mode": "passenger", "source": \xff broken'
+    payload = b'  {"mode": "passenger", "source": \xff broken\n'
     raw = RawMessage(
-        value=payload, key=b"msg-42", topic="t1.raw.passenger", partition=3, offset=1234,
+        value=payload,
+        key=b"msg-42",
+        topic="t1.raw.passenger",
+        partition=3,
+        offset=1234,
         timestamp_ms=RECEIVED_MS,
     )
     dead = _only_deadletter(raw)
@@ -179,7 +210,11 @@ def test_deadletter_keeps_the_original_message_and_where_it_came_from() -> None:
     assert dead.payload_sha256 == hashlib.sha256(payload).hexdigest()
     assert dead.payload_size == len(payload)
     assert base64.b64decode(dead.source_key_b64 or "") == b"msg-42"
-    assert (dead.source_topic, dead.source_partition, dead.source_offset) == ("t1.raw.passenger", 3, 1234)
+    assert (dead.source_topic, dead.source_partition, dead.source_offset) == (
+        "t1.raw.passenger",
+        3,
+        1234,
+    )
     assert dead.dead_at.tzinfo is not None
 
 

@@ -37,7 +37,9 @@ def goods(**item: Any) -> list[dict[str, Any]]:
 def moved(minutes: float, degrees_north: float, **now: Any) -> EnrichedEvent:
     """A report ``degrees_north`` of the previous fix, observed ``minutes`` after it."""
     before = vessel_doc(NOW - timedelta(minutes=minutes), position={"lat": 50.0, "lon": -1.0})
-    return with_track(vessel_doc(NOW, position={"lat": 50.0 + degrees_north, "lon": -1.0}, **now), [before])
+    return with_track(
+        vessel_doc(NOW, position={"lat": 50.0 + degrees_north, "lon": -1.0}, **now), [before]
+    )
 
 
 # --- passenger_document_expiry: scheduled arrival is 2025-03-02 ------------------------------
@@ -45,19 +47,26 @@ def moved(minutes: float, degrees_north: float, **now: Any) -> EnrichedEvent:
 
 def test_document_expired_before_arrival_fires() -> None:
     """A passport that expired the day before the scheduled arrival is flagged with the days."""
-    [hit] = run("passenger_document_expiry", enriched(passenger_doc(document={"expiry": "2025-03-01"})))
+    [hit] = run(
+        "passenger_document_expiry", enriched(passenger_doc(document={"expiry": "2025-03-01"}))
+    )
     assert hit.score == 0.7
     assert hit.evidence["days_expired_at_arrival"] == 1
 
 
 def test_document_expiring_on_arrival_day_does_not_fire() -> None:
     """A passport still valid on the day of arrival is not flagged."""
-    assert run("passenger_document_expiry", enriched(passenger_doc(document={"expiry": "2025-03-02"}))) == []
+    assert (
+        run("passenger_document_expiry", enriched(passenger_doc(document={"expiry": "2025-03-02"})))
+        == []
+    )
 
 
 def test_document_without_expiry_or_document_does_not_fire() -> None:
     """No document or no expiry date gives nothing to judge."""
-    assert run("passenger_document_expiry", enriched(passenger_doc(document={"expiry": None}))) == []
+    assert (
+        run("passenger_document_expiry", enriched(passenger_doc(document={"expiry": None}))) == []
+    )
     assert run("passenger_document_expiry", enriched(passenger_doc(document=None))) == []
 
 
@@ -115,7 +124,9 @@ def test_journey_through_high_risk_country_fires() -> None:
 
 def test_journey_ending_in_high_risk_country_does_not_fire() -> None:
     """Arriving in a listed country is not itself a risk of the journey."""
-    doc = passenger_doc(flight={"departure_airport": "LHR", "arrival_airport": "IKA"}, route=["LHR", "IKA"])
+    doc = passenger_doc(
+        flight={"departure_airport": "LHR", "arrival_airport": "IKA"}, route=["LHR", "IKA"]
+    )
     assert run("passenger_high_risk_route", enriched(doc)) == []
 
 
@@ -135,16 +146,35 @@ def test_ordinary_journey_does_not_fire() -> None:
 # --- freight_container_check_digit -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", ["CSQU3054383", "csqu3054383", "CSQU 305438 3"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "CSQU3054383",
+        "csqu3054383",
+        "CSQU 305438 3",
+        "TCNU7200794",
+        "TOLU4734787",
+        "GYOU4047990",
+        "ZEPU0037255",
+    ],
+)
 def test_known_valid_container_number_passes_iso6346(number: str) -> None:
-    """CSQU3054383, the standard's worked example, is valid however it is spaced or cased."""
+    """Real numbers (CSQU3054383 is the standard's example) are valid however spaced or cased."""
     assert iso6346_valid(number)
 
 
-@pytest.mark.parametrize("number", ["CSQU3054384", "CSQX3054383", "CSQU305438", "1SQU3054383", ""])
+@pytest.mark.parametrize(
+    "number",
+    ["CSQU3054384", "TCNU7200795", "CSQU305438", "CSQU30543833", "1SQU3054383", "CSQU3054Z83", ""],
+)
 def test_wrong_check_digit_or_shape_fails_iso6346(number: str) -> None:
-    """A wrong check digit, category letter or length makes a number invalid."""
+    """A wrong check digit, a letter among the digits, or a wrong length makes a number invalid."""
     assert not iso6346_valid(number)
+
+
+def test_unknown_equipment_category_fails_iso6346() -> None:
+    """CSQA3054383 has a correct check digit but no container category letter (U, J, Z or R)."""
+    assert not iso6346_valid("CSQA3054383")
 
 
 def test_invalid_container_number_fires() -> None:
@@ -162,7 +192,10 @@ def test_valid_container_number_does_not_fire() -> None:
 
 def test_consignment_without_containers_does_not_fire() -> None:
     """Loose or road freight with no container numbers gives nothing to check."""
-    assert run("freight_container_check_digit", enriched(freight_doc(goods=goods(containers=[])))) == []
+    assert (
+        run("freight_container_check_digit", enriched(freight_doc(goods=goods(containers=[]))))
+        == []
+    )
 
 
 # --- freight_value_per_kg: tobacco (HS 24) band 2-200 USD/kg, factor 3 ----------------------
@@ -175,7 +208,11 @@ def test_consignment_without_containers_does_not_fire() -> None:
 )
 def test_tobacco_outside_the_band_fires(value: float, mass: float, currency: str) -> None:
     """Tobacco declared below a third of 2 USD/kg, or above three times 200 USD/kg, is flagged."""
-    event = enriched(freight_doc(goods=goods(hs_code="240220", value=value, gross_mass_kg=mass, currency=currency)))
+    event = enriched(
+        freight_doc(
+            goods=goods(hs_code="240220", value=value, gross_mass_kg=mass, currency=currency)
+        )
+    )
     [hit] = run("freight_value_per_kg", event)
     assert hit.evidence["hs_chapter"] == "24"
 
@@ -191,16 +228,24 @@ def test_tobacco_inside_the_widened_band_does_not_fire(value: float, mass: float
 
 def test_value_is_converted_to_usd_before_judging() -> None:
     """600 GBP/kg of tobacco is about 760 USD/kg: over the limit, though 600 USD/kg is not."""
-    gbp = enriched(freight_doc(goods=goods(hs_code="2402", value=600.0, gross_mass_kg=1.0, currency="GBP")))
-    usd = enriched(freight_doc(goods=goods(hs_code="2402", value=600.0, gross_mass_kg=1.0, currency="USD")))
+    gbp = enriched(
+        freight_doc(goods=goods(hs_code="2402", value=600.0, gross_mass_kg=1.0, currency="GBP"))
+    )
+    usd = enriched(
+        freight_doc(goods=goods(hs_code="2402", value=600.0, gross_mass_kg=1.0, currency="USD"))
+    )
     assert len(run("freight_value_per_kg", gbp)) == 1
     assert run("freight_value_per_kg", usd) == []
 
 
 def test_unknown_chapter_or_currency_is_not_judged() -> None:
     """Goods of a chapter or currency without a configured band or rate are left alone."""
-    live_animals = enriched(freight_doc(goods=goods(hs_code="0102", value=1.0, gross_mass_kg=10000.0)))
-    francs = enriched(freight_doc(goods=goods(hs_code="2402", value=1.0, gross_mass_kg=10000.0, currency="CHF")))
+    live_animals = enriched(
+        freight_doc(goods=goods(hs_code="0102", value=1.0, gross_mass_kg=10000.0))
+    )
+    francs = enriched(
+        freight_doc(goods=goods(hs_code="2402", value=1.0, gross_mass_kg=10000.0, currency="CHF"))
+    )
     assert run("freight_value_per_kg", live_animals) == []
     assert run("freight_value_per_kg", francs) == []
 
@@ -230,6 +275,12 @@ def test_fast_but_possible_implied_speed_does_not_fire() -> None:
     event = moved(minutes=61, degrees_north=1.0)
     assert event.track is not None and 58 < (event.track.implied_speed_knots or 0) < 60
     assert run("vessel_implausible_speed", event) == []
+
+
+def test_reported_and_implied_speed_together_give_one_finding() -> None:
+    """A report both too fast in itself and too far from its last fix is flagged once."""
+    [hit] = run("vessel_implausible_speed", moved(minutes=30, degrees_north=1.0, speed_knots=80.0))
+    assert "reported_knots" in hit.evidence
 
 
 def test_jump_over_a_very_short_interval_is_jitter() -> None:

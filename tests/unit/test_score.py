@@ -1,4 +1,4 @@
-"""The score stage: every rule on every event, one score record per event, alerts only for live rules."""
+"""The score stage: every rule on every event, one score record each, alerts only for live rules."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from engine.score.loader import load_rules
 from engine.score.rule import Hit, NoConfig, RuleSpec, make_spec
 from engine.score.stage import Scorer, alert_id_for, combine
 from engine.settings import ScoringSettings, Settings
-from tests.fixtures.events import RECEIVED, enriched, passenger_doc, vessel_doc
 from schemas import EnrichedEvent, Finding, stable_id
+from tests.fixtures.events import RECEIVED, enriched, passenger_doc, vessel_doc
 
 EXPIRY = "passenger_document_expiry"
 LATE_CASH = "passenger_late_cash_booking"
@@ -64,12 +64,21 @@ def out_of_range(event: EnrichedEvent, config: NoConfig) -> Iterator[Hit]:
 
 
 def throwaway(func: object, rule_id: str) -> RuleSpec:
-    return make_spec(func, id=rule_id, version="1", modes={"passenger"}, status="live", config=NoConfig)  # type: ignore[arg-type]
+    return make_spec(
+        func, id=rule_id, version="1", modes={"passenger"}, status="live", config=NoConfig
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("scores", "expected"),
-    [([], 0.0), ([0.4], 0.4), ([0.5, 0.5], 0.75), ([0.7, 0.55], 0.865), ([1.0, 0.2], 1.0), ([0.0, 0.0], 0.0)],
+    [
+        ([], 0.0),
+        ([0.4], 0.4),
+        ([0.5, 0.5], 0.75),
+        ([0.7, 0.55], 0.865),
+        ([1.0, 0.2], 1.0),
+        ([0.0, 0.0], 0.0),
+    ],
 )
 def test_combine_is_noisy_or_of_live_findings(scores: list[float], expected: float) -> None:
     """Independent reasons add up as 1 - prod(1 - score), capped at 1."""
@@ -83,8 +92,16 @@ def test_combine_ignores_shadow_findings() -> None:
 
 @pytest.mark.parametrize(
     ("final", "severity"),
-    [(0.0, None), (0.499, None), (0.5, "low"), (0.649, "low"), (0.65, "medium"), (0.849, "medium"),
-     (0.85, "high"), (1.0, "high")],
+    [
+        (0.0, None),
+        (0.499, None),
+        (0.5, "low"),
+        (0.649, "low"),
+        (0.65, "medium"),
+        (0.849, "medium"),
+        (0.85, "high"),
+        (1.0, "high"),
+    ],
 )
 def test_default_severity_bands(final: float, severity: str | None) -> None:
     """Below 0.5 there is no alert; from 0.5 low, from 0.65 medium, from 0.85 high."""
@@ -93,8 +110,21 @@ def test_default_severity_bands(final: float, severity: str | None) -> None:
 
 def test_severity_bands_come_from_settings() -> None:
     """Alert threshold and bands are configuration, not code."""
-    scorer = Scorer(Settings(scoring=ScoringSettings(alert_threshold=0.2, medium_from=0.3, high_from=0.4)))
+    scorer = Scorer(
+        Settings(scoring=ScoringSettings(alert_threshold=0.2, medium_from=0.3, high_from=0.4))
+    )
     assert [scorer.severity(x) for x in (0.1, 0.2, 0.3, 0.4)] == [None, "low", "medium", "high"]
+
+
+def test_no_alert_without_a_live_finding_even_at_threshold_zero() -> None:
+    """With the alert threshold at 0, an event with only shadow findings still raises no alert."""
+    settings = Settings(
+        scoring=ScoringSettings(alert_threshold=0.0), rules={EXPIRY: {"status": "shadow"}}
+    )
+    scores = (
+        Scorer(settings).score_batch([enriched(passenger_doc()), expired_doc_only()], {}).scores
+    )
+    assert [(s.severity, s.alert_id) for s in scores] == [(None, None), (None, None)]
 
 
 def test_clean_event_gets_a_score_record_without_alert() -> None:
@@ -108,7 +138,7 @@ def test_clean_event_gets_a_score_record_without_alert() -> None:
 
 
 def test_two_live_findings_raise_an_alert_with_a_deterministic_id() -> None:
-    """Two live findings combine into a high alert whose id depends only on event and rule versions."""
+    """Two live findings make a high alert whose id depends only on event and rule versions."""
     event = expired_and_late_cash()
     [first] = Scorer(Settings()).score_batch([event], {}).scores
     [second] = Scorer(Settings()).score_batch([event], {}).scores
@@ -121,7 +151,7 @@ def test_two_live_findings_raise_an_alert_with_a_deterministic_id() -> None:
 
 
 def test_alert_id_ignores_finding_order_and_shadow_findings() -> None:
-    """The alert id is the same whatever order findings come in, and shadow findings do not count."""
+    """The alert id ignores the order of findings, and shadow findings do not count."""
     a, b = finding(0.5, rule_id="rule_a"), finding(0.6, rule_id="rule_b")
     shadow = finding(0.9, status="shadow", rule_id="rule_c")
     assert alert_id_for("ev-1", [a, b]) == alert_id_for("ev-1", [b, shadow, a])
@@ -142,7 +172,7 @@ def test_alert_explains_each_live_finding_with_its_rule_title() -> None:
 
 
 def test_shadow_rule_is_recorded_but_never_alerts() -> None:
-    """A rule set to shadow in settings leaves its finding in the score record and raises no alert."""
+    """A rule set to shadow leaves its finding in the score record and raises no alert."""
     settings = Settings(rules={EXPIRY: {"status": "shadow"}})
     [score] = Scorer(settings).score_batch([expired_doc_only()], {}).scores
     [found] = score.findings
@@ -162,7 +192,11 @@ def test_shadow_rule_does_not_change_the_alert_of_live_rules() -> None:
 
 def test_rule_switched_off_does_not_run() -> None:
     """A rule set to off produces no finding and is absent from rule_versions."""
-    [score] = Scorer(Settings(rules={EXPIRY: {"status": "off"}})).score_batch([expired_doc_only()], {}).scores
+    [score] = (
+        Scorer(Settings(rules={EXPIRY: {"status": "off"}}))
+        .score_batch([expired_doc_only()], {})
+        .scores
+    )
     assert score.findings == ()
     assert EXPIRY not in score.rule_versions
     assert LATE_CASH in score.rule_versions
@@ -204,7 +238,10 @@ def test_config_override_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_raising_rule_is_skipped_and_counted() -> None:
     """A rule that raises is counted and logged; the event is still scored by the other rules."""
-    registry = {"test_exploding_rule": throwaway(exploding, "test_exploding_rule"), EXPIRY: load_rules()[EXPIRY]}
+    registry = {
+        "test_exploding_rule": throwaway(exploding, "test_exploding_rule"),
+        EXPIRY: load_rules()[EXPIRY],
+    }
     before = rule_errors("test_exploding_rule")
     with capture_logs() as logs:
         [score] = Scorer(Settings(), registry=registry).score_batch([expired_doc_only()], {}).scores
@@ -221,7 +258,9 @@ def test_rule_yielding_an_out_of_range_score_is_skipped() -> None:
     """A finding with a score above 1 is refused, not clamped, and counted as a rule error."""
     registry = {"test_out_of_range": throwaway(out_of_range, "test_out_of_range")}
     before = rule_errors("test_out_of_range")
-    [score] = Scorer(Settings(), registry=registry).score_batch([enriched(passenger_doc())], {}).scores
+    [score] = (
+        Scorer(Settings(), registry=registry).score_batch([enriched(passenger_doc())], {}).scores
+    )
     assert score.findings == ()
     assert rule_errors("test_out_of_range") == before + 1
 
@@ -233,7 +272,7 @@ def test_throwaway_rules_stay_out_of_the_global_registry() -> None:
 
 
 def test_vessel_reports_are_judged_against_their_track() -> None:
-    """Within a batch a vessel's second report sees the first; track updates come back keyed by vessel."""
+    """In one batch a vessel's second report sees the first; track updates are keyed by vessel."""
     result = Scorer(Settings()).score_batch(vessel_reports_hours_apart(8), {})
     first, second = result.scores
     assert AIS_GAP not in {f.rule_id for f in first.findings}
@@ -243,7 +282,7 @@ def test_vessel_reports_are_judged_against_their_track() -> None:
 
 
 def test_track_state_carries_over_between_batches() -> None:
-    """The track returned from one batch lets the next batch see the gap, without mutating the input."""
+    """The track from one batch lets the next see the gap, and the input is not mutated."""
     first, second = vessel_reports_hours_apart(8)
     scorer = Scorer(Settings())
     tracks: dict = {}
@@ -259,7 +298,10 @@ def test_redelivered_vessel_report_is_scored_the_same() -> None:
     first, second = vessel_reports_hours_apart(8)
     scorer = Scorer(Settings())
     tracks = dict(scorer.score_batch([first, second], {}).track_updates)
-    once = scorer.score_batch([second], {"mmsi:235000001": scorer.score_batch([first], {}).track_updates["mmsi:235000001"]})
+    once = scorer.score_batch(
+        [second],
+        {"mmsi:235000001": scorer.score_batch([first], {}).track_updates["mmsi:235000001"]},
+    )
     again = scorer.score_batch([second], tracks)
     assert again.scores == once.scores
     assert again.track_updates == tracks

@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from engine.score.track import TrackState, apply_report, haversine_nm, track_features
-from tests.fixtures.events import DROP, RECEIVED, normalised, vessel_doc
 from schemas import VesselEvent
+from tests.fixtures.events import DROP, RECEIVED, normalised, vessel_doc
 
 T0 = RECEIVED - timedelta(days=1)
 
 
-def report(minutes: float, lat: float | None = 50.0, lon: float = -1.0, **overrides: object) -> VesselEvent:
+def report(
+    minutes: float, lat: float | None = 50.0, lon: float = -1.0, **overrides: object
+) -> VesselEvent:
     """A normalised position report ``minutes`` after T0 (no position when lat is None)."""
     when: datetime = T0 + timedelta(minutes=minutes)
     position = DROP if lat is None else {"lat": lat, "lon": lon}
@@ -43,12 +45,14 @@ def test_longitude_degrees_shrink_towards_the_poles() -> None:
 
 def test_distance_is_symmetric_and_zero_for_the_same_point() -> None:
     """The distance from A to B is the distance from B to A, and nothing from A to A."""
-    assert haversine_nm(50.0, -1.0, 40.0, -20.0) == pytest.approx(haversine_nm(40.0, -20.0, 50.0, -1.0))
+    assert haversine_nm(50.0, -1.0, 40.0, -20.0) == pytest.approx(
+        haversine_nm(40.0, -20.0, 50.0, -1.0)
+    )
     assert haversine_nm(12.3, 45.6, 12.3, 45.6) == 0.0
 
 
 def test_antipodes_are_half_the_earth_apart() -> None:
-    """Opposite points are half a great circle apart (about 10,800 nm), without a math domain error."""
+    """Opposite points are half a great circle (about 10,800 nm) apart, with no domain error."""
     assert haversine_nm(0.0, 0.0, 0.0, 180.0) == pytest.approx(10807.0, rel=1e-3)
 
 
@@ -71,7 +75,11 @@ def test_gap_and_implied_speed_from_the_previous_fix() -> None:
 
 def test_implied_speed_uses_the_last_fix_with_a_position() -> None:
     """A voyage report without a position sets the gap but not the origin of the implied speed."""
-    moved, voyage, now = report(0, lat=50.0), report(50, lat=None, report_type="voyage"), report(60, lat=51.0)
+    moved, voyage, now = (
+        report(0, lat=50.0),
+        report(50, lat=None, report_type="voyage"),
+        report(60, lat=51.0),
+    )
     features = track_features(now, state_of(moved, voyage))
     assert features.previous is not None and features.previous.event_id == voyage.event_id
     assert features.seconds_since_previous == 600.0
@@ -105,12 +113,19 @@ def test_state_does_not_depend_on_arrival_order() -> None:
 
 
 def test_features_are_the_same_when_later_reports_were_applied_first() -> None:
-    """A report re-delivered after later reports were applied is judged exactly as the first time."""
-    a, b, c, d = report(0, lat=50.0), report(60, lat=50.5), report(120, lat=51.0), report(400, lat=52.0)
+    """A report redelivered after later reports were applied is judged as the first time."""
+    a, b, c, d = (
+        report(0, lat=50.0),
+        report(60, lat=50.5),
+        report(120, lat=51.0),
+        report(400, lat=52.0),
+    )
     in_order = track_features(b, state_of(a))
     after_redelivery = track_features(b, state_of(a, b, c, d))
     assert after_redelivery == in_order
-    assert after_redelivery.previous is not None and after_redelivery.previous.event_id == a.event_id
+    assert (
+        after_redelivery.previous is not None and after_redelivery.previous.event_id == a.event_id
+    )
 
 
 def test_a_report_is_never_its_own_previous_fix() -> None:
