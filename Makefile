@@ -31,6 +31,12 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest -q -ra tests/integration
 
+## make lint: mypy --strict on engine/, rules/, schemas/ and ruff
+lint: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,dev]'
+	$(BIN)/mypy
+	$(BIN)/ruff check engine rules schemas tests
+
 ## make schemas: re-export schemas/json after changing a model
 schemas: $(STAMP)
 	$(BIN)/python -m schemas.export

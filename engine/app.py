@@ -39,7 +39,7 @@ def faust_broker_url(bootstrap: str) -> str:
     return ";".join(f"kafka://{h.strip()}" for h in bootstrap.split(",") if h.strip())
 
 
-def raw_message(event: EventT) -> RawMessage:
+def raw_message(event: EventT[Any]) -> RawMessage:
     """The stage-level view of a Faust event: bytes plus where they came from."""
     msg = event.message
     value = msg.value if isinstance(msg.value, bytes) else bytes(msg.value or b"")
@@ -118,7 +118,7 @@ def create_app(settings: Settings) -> faust.App:
     enriched_topic = app.topic(topics.name("events.enriched"))
 
     @app.agent(raw_topics, name="normalise")
-    async def normalise_agent(stream: faust.StreamT[bytes]) -> None:
+    async def normalise_agent(stream: Any) -> None:
         async for events in stream.take_events(w.batch_size, within=w.batch_within_s):
             started = time.perf_counter()
             raws = [raw_message(e) for e in events]
@@ -133,7 +133,7 @@ def create_app(settings: Settings) -> faust.App:
             STAGE_DURATION.labels(stage="normalise").observe(time.perf_counter() - started)
 
     @app.agent(event_topics, name="enrich")
-    async def enrich_agent(stream: faust.StreamT[bytes]) -> None:
+    async def enrich_agent(stream: Any) -> None:
         async for events in stream.take_events(w.batch_size, within=w.batch_within_s):
             started = time.perf_counter()
             raws = [raw_message(e) for e in events]
@@ -148,12 +148,12 @@ def create_app(settings: Settings) -> faust.App:
             STAGE_DURATION.labels(stage="enrich").observe(time.perf_counter() - started)
 
     @app.agent(enriched_topic, name="score")
-    async def score_agent(stream: faust.StreamT[bytes]) -> None:
+    async def score_agent(stream: Any) -> None:
         async for events in stream.take_events(w.batch_size, within=w.batch_within_s):
             started = time.perf_counter()
             out = Outbox(app, settings)
             batch: list[EnrichedEvent] = []
-            source: dict[str, EventT] = {}
+            source: dict[str, EventT[Any]] = {}
             dead: list[DeadLetter] = []
             for e in events:
                 raw = raw_message(e)

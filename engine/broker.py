@@ -75,14 +75,14 @@ async def metadata_ready(bootstrap: str, timeout_s: float = 5.0) -> bool:
         # A plain connect first: the Kafka client logs an error for every refused attempt.
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout_s)
         writer.close()
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return False
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
     try:
         await asyncio.wait_for(admin.start(), timeout_s)
         await asyncio.wait_for(admin.describe_cluster(), timeout_s)
         return True
-    except (KafkaError, OSError, asyncio.TimeoutError):
+    except (TimeoutError, KafkaError, OSError):
         return False
     finally:
         try:

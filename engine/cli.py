@@ -94,7 +94,9 @@ def broker(
             ensure_topics(embedded.bootstrap, settings.topics.all_names(), settings.topics.partitions)
         )
         typer.echo(f"embedded broker on {embedded.bootstrap} (memory only); Ctrl-C stops it")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        signal.sigwait(stop_signals)
     finally:
         embedded.stop()
 

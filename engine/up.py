@@ -165,7 +165,7 @@ async def _produce(
                 summary.errors += 1
         try:
             await asyncio.wait_for(stop.wait(), tick)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -35,7 +35,7 @@ def iso6346_valid(number: str) -> bool:
     total = sum(
         (_VALUES[ch] if ch.isalpha() else int(ch)) * (2**i) for i, ch in enumerate(number[:10])
     )
-    return total % 11 % 10 == int(number[10])
+    return bool(total % 11 % 10 == int(number[10]))
 
 
 class Config(BaseModel):

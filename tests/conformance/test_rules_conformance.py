@@ -257,4 +257,4 @@ def test_duplicate_rule_id_from_another_module_is_refused() -> None:
     before = dict(REGISTRY)
     with pytest.raises(ConfigError, match="defined twice"):
         rule(id=taken, version="9", modes={"passenger"})(_documented)
-    assert REGISTRY == before
+    assert before == REGISTRY

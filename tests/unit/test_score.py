@@ -305,3 +305,31 @@ def test_redelivered_vessel_report_is_scored_the_same() -> None:
     again = scorer.score_batch([second], tracks)
     assert again.scores == once.scores
     assert again.track_updates == tracks
+
+
+def test_rules_from_an_entry_point_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module named in the gatehound.rules entry-point group is imported and its rules registered."""
+    import sys
+    import types
+    from importlib.metadata import EntryPoint
+
+    import engine.score.loader as loader
+    from engine.score.rule import REGISTRY, rule
+
+    module = types.ModuleType("thirdparty_rules_for_test")
+
+    def load_module() -> None:
+        @rule(id="thirdparty_always", version="1", modes={"freight"}, status="shadow")
+        def always(event: object, config: object) -> None:
+            """Third-party rule used to prove entry points load."""
+
+        module.always = always  # type: ignore[attr-defined]
+
+    ep = EntryPoint(name="thirdparty", value="thirdparty_rules_for_test", group=loader.ENTRY_POINT_GROUP)
+    monkeypatch.setitem(sys.modules, "thirdparty_rules_for_test", module)
+    monkeypatch.setattr(loader, "entry_points", lambda group: [ep] if group == ep.group else [])
+    monkeypatch.setattr(EntryPoint, "load", lambda self: load_module())
+    try:
+        assert "thirdparty_always" in loader.load_rules()
+    finally:
+        REGISTRY.pop("thirdparty_always", None)
