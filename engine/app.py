@@ -83,19 +83,18 @@ class Outbox:
             await asyncio.gather(*pending)
 
 
-def create_app(settings: Settings) -> faust.App:
-    """Build the Faust app with the normalise, enrich and score agents."""
+def faust_app(settings: Settings, app_id: str | None = None) -> faust.App:
+    """A Faust app configured for our workers: raw bytes in and out, local-friendly timeouts."""
     w = settings.worker
-    topics = settings.topics
-    app = faust.App(
-        w.app_id,
+    return faust.App(
+        app_id or w.app_id,
         broker=faust_broker_url(settings.kafka.bootstrap_servers),
         store=w.store,
         datadir=w.data_dir,
         key_serializer="raw",
         value_serializer="raw",
-        topic_partitions=topics.partitions,
-        topic_replication_factor=topics.replication_factor,
+        topic_partitions=settings.topics.partitions,
+        topic_replication_factor=settings.topics.replication_factor,
         consumer_auto_offset_reset="earliest",
         # Local brokers answer at once; Faust's defaults assume a busy cluster and
         # make a first start take ~30 s.
@@ -108,6 +107,13 @@ def create_app(settings: Settings) -> faust.App:
         producer_linger=0.005,
         producer_max_request_size=4_000_000,
     )
+
+
+def create_app(settings: Settings) -> faust.App:
+    """Build the Faust app with the normalise, enrich and score agents."""
+    w = settings.worker
+    topics = settings.topics
+    app = faust_app(settings)
     reference = ReferenceData(settings.reference)
     scorer = Scorer(settings)
     titles = {a.spec.id: a.spec.title for rules in scorer.by_mode.values() for a in rules}

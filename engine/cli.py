@@ -225,6 +225,28 @@ def tail(
         fail(str(exc))
 
 
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="The short plan: under three minutes.")] = False,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON.")] = None,
+    markdown_out: Annotated[
+        Path | None, typer.Option("--markdown", help="Write the report as Markdown.")
+    ] = None,
+) -> None:
+    """Measure throughput (1 and 2 workers), latency at fixed rates, memory and cost per stage.
+
+    Runs on the embedded broker, side by side with a trivial Faust agent as the
+    baseline, and prints the Markdown report. Close other work first: the figures
+    are only as quiet as the machine.
+    """
+    from engine.bench.run import markdown, run_bench
+    from engine.logs import configure_logging
+
+    configure_logging("warning", "console")
+    report = run_bench(quick, json_out, markdown_out, Path(Settings().worker.data_dir) / "bench")
+    typer.echo(markdown(report))
+
+
 def _write_jsonl(path: Path, records: list[Any]) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for r in records:

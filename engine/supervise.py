@@ -33,10 +33,20 @@ class WorkerProcess:
         return self.process.poll() is None
 
 
+WORKER_MODULE = "engine.cli"
+
+
 def start_worker(
-    settings: Settings, index: int, run_dir: Path, extra_env: dict[str, str] | None = None
+    settings: Settings,
+    index: int,
+    run_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    module_args: tuple[str, ...] = (WORKER_MODULE, "worker"),
 ) -> WorkerProcess:
-    """Start `gatehound worker` as a child, logging to ``run_dir/worker-<index>.log``."""
+    """Start `gatehound worker` (or another ``python -m`` worker) as a child.
+
+    It logs to ``run_dir/worker-<index>.log`` and serves metrics on a free port.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = run_dir / f"worker-{index}.log"
@@ -52,7 +62,7 @@ def start_worker(
     }
     with log_path.open("ab") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "worker"],
+            [sys.executable, "-m", *module_args],
             stdout=fh,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -76,6 +86,26 @@ def stop_worker(worker: WorkerProcess, timeout_s: float = 15.0) -> int:
             proc.kill()
             proc.wait()
     return proc.returncode if proc.returncode is not None else -1
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """Peak resident set size of a running process (VmHWM), 0 when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a running process has used, 0.0 when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def error_lines(path: Path) -> list[str]:

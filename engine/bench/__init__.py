@@ -1,0 +1,1 @@
+"""`gatehound bench`: throughput, latency, memory and cost per stage, on the embedded broker."""
