@@ -6,7 +6,9 @@ Never an id of a person, an event or an alert.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+import time
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 # Stage batches run from tens of microseconds (one event) to about a second (a
 # full batch under load); buckets span that range.
@@ -26,6 +28,11 @@ STAGE_DURATION = Histogram(
     ["stage"],
     buckets=_STAGE_BUCKETS,
 )
+STAGE_SECONDS = Counter(
+    "gatehound_stage_seconds_total",
+    "Time spent in each stage function (parse, normalise, enrich, score, alert, serialise).",
+    ["stage"],
+)
 DEADLETTERS = Counter(
     "gatehound_deadletters_total", "Messages sent to the dead-letter topic.", ["stage", "reason"]
 )
@@ -44,6 +51,33 @@ SCORE_LATENCY = Histogram(
     ["mode"],
     buckets=_LATENCY_BUCKETS,
 )
+
+CONSUMER_LAG = Gauge(
+    "gatehound_consumer_lag_messages",
+    "Messages behind the end of a partition, after the last committed batch.",
+    ["loop", "topic", "partition"],
+)
+STATE_RESTORED = Counter(
+    "gatehound_state_restored_records_total",
+    "Changelog records read back to rebuild state after a partition was assigned.",
+    ["store"],
+)
+
+
+class timed:  # noqa: N801 - used as a context manager, reads like a phrase
+    """Add the time spent in a ``with`` block to ``gatehound_stage_seconds_total{stage}``."""
+
+    __slots__ = ("counter", "started")
+
+    def __init__(self, stage: str) -> None:
+        self.counter = STAGE_SECONDS.labels(stage=stage)
+        self.started = 0.0
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.counter.inc(time.perf_counter() - self.started)
 
 
 def serve_metrics(port: int, addr: str = "127.0.0.1") -> None:

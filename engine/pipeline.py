@@ -1,7 +1,8 @@
 """All stages in one process, no broker: what ``gatehound replay`` and tests run.
 
-The Faust agents call exactly these stage functions, one hop per topic; here the
-hops are plain function calls. Same input, same alerts.
+It runs the very hops the workers run (engine/flow/hops.py), including the
+serialisation between them, so the same input gives the same alerts; only the
+transport differs: a list instead of a topic.
 """
 
 from __future__ import annotations
@@ -9,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from engine.alert import build_alerts
-from engine.enrich import ReferenceData, enrich_batch
+from engine.flow.hops import DecideHop, NormaliseHop
+from engine.flow.state import ChangelogStore
+from engine.keys import entity_key
 from engine.messages import RawMessage
-from engine.normalise import normalise_batch
-from engine.score.stage import Scorer
-from engine.score.track import TrackState
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Score
 
@@ -35,25 +34,30 @@ class PipelineResult:
 
 
 class Pipeline:
-    """normalise -> enrich -> score -> alert, in process, with in-memory track state."""
+    """normalise hop -> decide hop, in process, with the track state in memory."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.reference = ReferenceData(self.settings.reference)
-        self.scorer = Scorer(self.settings)
-        self.titles = {a.spec.id: a.spec.title for rules in self.scorer.by_mode.values() for a in rules}
-        self.tracks: dict[str, TrackState] = {}
+        self.normalise = NormaliseHop(self.settings)
+        self.decide = DecideHop(self.settings, ChangelogStore("vessel-tracks", "", "in-memory"))
 
     def run_batch(self, messages: Sequence[RawMessage]) -> PipelineResult:
-        """Push one batch of raw messages through every stage."""
-        normalised = normalise_batch(messages, self.settings.worker.max_message_bytes)
-        enriched = enrich_batch(normalised.events, self.reference)
-        scored = self.scorer.score_batch(enriched, self.tracks)
-        self.tracks.update(scored.track_updates)
+        """Push one batch of raw messages through both hops."""
+        normalised = self.normalise.run(messages)
+        hop = [
+            RawMessage(
+                value=ev.model_dump_json().encode("utf-8"),
+                key=entity_key(ev).encode("utf-8"),
+                topic=f"events.{ev.mode}",
+                partition=0,
+            )
+            for ev in normalised.events
+        ]
+        decided = self.decide.run(hop)
         return PipelineResult(
-            scores=scored.scores,
-            alerts=build_alerts(scored.scores, self.titles),
-            deadletters=normalised.deadletters,
+            scores=decided.scores,
+            alerts=decided.alerts,
+            deadletters=normalised.deadletters + decided.deadletters,
         )
 
     def run(self, messages: Iterable[RawMessage], batch_size: int = 500) -> PipelineResult:

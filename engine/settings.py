@@ -51,6 +51,13 @@ class WorkerSettings(BaseModel):
     batch_within_s: float = Field(
         default=0.05, gt=0, description="Longest a stage waits to fill a batch, seconds."
     )
+    fetch_wait_ms: int = Field(
+        default=10, ge=0, le=1000, description="Longest the broker holds a fetch open when idle."
+    )
+    linger_ms: int = Field(default=2, ge=0, le=1000, description="Producer wait to fill a batch.")
+    session_timeout_ms: int = Field(
+        default=10_000, ge=1000, description="Group session timeout; a dead worker's partitions move after it."
+    )
     store: str = Field(default="memory://", description="Faust table store: memory:// or rocksdb://.")
     data_dir: str = Field(default=".gatehound", description="Where worker state files live.")
     metrics_port: int = Field(default=9464, ge=0, le=65535, description="0 disables the endpoint.")

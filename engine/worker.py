@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import faust
 
 from engine.app import create_app
 from engine.broker import ensure_topics
+from engine.flow.engine import tracks_changelog
 from engine.logs import configure_logging, get_logger, logging_dict_config
 from engine.metrics import serve_metrics
 from engine.settings import Settings
@@ -22,7 +24,7 @@ def run_worker(settings: Settings, create_topics: bool = True) -> None:
         created = asyncio.run(
             ensure_topics(
                 settings.kafka.bootstrap_servers,
-                settings.topics.all_names(),
+                [*settings.topics.all_names(), tracks_changelog(settings)],
                 settings.topics.partitions,
                 settings.topics.replication_factor,
             )
@@ -31,6 +33,12 @@ def run_worker(settings: Settings, create_topics: bool = True) -> None:
             log.info("topics.created", count=len(created))
     serve_metrics(settings.worker.metrics_port, settings.worker.metrics_addr)
     app = create_app(settings)
+    # Most objects a worker makes live for one batch; the long-lived ones (rules,
+    # reference data, modules) are made by now. Freezing them and collecting the
+    # young generation less often cut stage time by about a third when measured.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     log.info(
         "worker.starting",
         app_id=settings.worker.app_id,

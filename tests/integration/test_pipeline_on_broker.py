@@ -141,10 +141,12 @@ def test_thousand_events_give_replays_alerts_and_fifty_dead_letters(
 
     # The worker's own account agrees: metrics per stage, dead letters by reason.
     assert run.metric_sum("gatehound_stage_events_in_total", stage="normalise") == 1000
-    assert run.metric_sum("gatehound_stage_events_out_total", stage="score") == 950
+    assert run.metric_sum("gatehound_stage_events_out_total", stage="decide") == 950
     assert run.metric_sum("gatehound_deadletters_total", stage="normalise") == 50
     assert run.metric_sum("gatehound_alerts_total") >= len(want)
-    assert run.metric_sum("gatehound_stage_batch_duration_seconds_count", stage="score") > 0
+    assert run.metric_sum("gatehound_stage_batch_duration_seconds_count", stage="decide") > 0
+    for stage in ("normalise", "parse", "enrich", "score", "alert", "serialise"):
+        assert run.metric_sum("gatehound_stage_seconds_total", stage=stage) > 0, stage
     # One log format for everything, Faust's and aiokafka's lines included.
     for line in run.log_lines:
         if line.strip():

@@ -1,0 +1,90 @@
+"""HotPath: the producer, the two batch loops and the track store of one worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaProducer, TopicPartition
+
+from engine.flow.hops import DecideHop, NormaliseHop
+from engine.flow.loop import BatchLoop
+from engine.flow.state import ChangelogStore
+from engine.logs import get_logger
+from engine.settings import MODES, Settings
+
+log = get_logger(__name__)
+
+
+def tracks_changelog(settings: Settings) -> str:
+    """Name of the vessel-track changelog topic of this app."""
+    return settings.topics.name(f"{settings.worker.app_id}-vessel-tracks-changelog")
+
+
+class HotPath:
+    """Everything a worker runs on the hot path; start() and stop() bracket its life."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        name = settings.topics.name
+        self.vessel_topic = name("events.vessel")
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka.bootstrap_servers,
+            client_id=f"{settings.worker.app_id}-producer",
+            linger_ms=settings.worker.linger_ms,
+            max_batch_size=512 * 1024,
+            max_request_size=4_000_000,
+            acks="all",
+        )
+        self.tracks = ChangelogStore(
+            "vessel-tracks", settings.kafka.bootstrap_servers, tracks_changelog(settings)
+        )
+        group = settings.worker.app_id
+        self.loops = [
+            BatchLoop(
+                "normalise", settings, [name(f"raw.{m}") for m in MODES],
+                f"{group}-normalise", NormaliseHop(settings), self.producer,
+            ),
+            BatchLoop(
+                "decide", settings, [name(f"events.{m}") for m in MODES],
+                f"{group}-decide", DecideHop(settings, self.tracks), self.producer,
+                on_assigned=self._restore, on_revoked=self._drop,
+            ),
+        ]
+        self.stopping = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def _restore(self, assigned: list[TopicPartition]) -> None:
+        await self.tracks.restore([tp.partition for tp in assigned if tp.topic == self.vessel_topic])
+
+    async def _drop(self, revoked: list[TopicPartition]) -> None:
+        self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])
+
+    async def start(self) -> None:
+        """Start the producer, then each loop as a task."""
+        await self.producer.start()
+        self.tasks = [asyncio.create_task(self._guard(loop)) for loop in self.loops]
+
+    async def _guard(self, loop: BatchLoop) -> None:
+        # A loop that fails (broker gone, say) is restarted after a pause, so the
+        # worker rides out a broker restart instead of dying with it.
+        while not self.stopping.is_set():
+            try:
+                await loop.run(self.stopping)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported, then retried
+                log.error("loop.failed", loop=loop.name, error=type(exc).__name__, detail=str(exc)[:200])
+                try:
+                    await asyncio.wait_for(self.stopping.wait(), 2.0)
+                except TimeoutError:
+                    pass
+
+    async def stop(self) -> None:
+        """Let each loop finish its batch and commit, then stop the producer."""
+        self.stopping.set()
+        if self.tasks:
+            done, pending = await asyncio.wait(self.tasks, timeout=15)
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.producer.stop()

@@ -1,0 +1,205 @@
+"""The two hops of the hot path, as plain callables over batches of raw messages.
+
+normalise: ``raw.*`` -> ``events.<mode>`` (keyed by entity) and ``deadletter``.
+decide: ``events.<mode>`` -> enrich -> score -> alert, writing ``events.enriched``,
+``scores``, ``alerts``, ``deadletter`` and the vessel-track changelog.
+
+Each hop has ``run`` (typed results, used by replay and tests) and ``records``
+(what to produce); a BatchLoop calls the hop itself, which is both. Two hops, not
+one, because only ``events.<mode>`` is keyed by entity: the decide hop then owns
+all of one vessel's reports, in order, and its track state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic import TypeAdapter, ValidationError
+
+from engine.alert import build_alerts
+from engine.enrich import ReferenceData, enrich_batch
+from engine.flow.loop import OutRecord
+from engine.flow.state import ChangelogStore
+from engine.keys import entity_key
+from engine.logs import get_logger
+from engine.messages import RawMessage, dead_letter, describe_validation_error
+from engine.metrics import (
+    ALERTS,
+    DEADLETTERS,
+    SCORE_LATENCY,
+    STAGE_EVENTS_IN,
+    STAGE_EVENTS_OUT,
+    timed,
+)
+from engine.normalise import normalise_batch
+from engine.normalise.stage import mode_of_topic
+from engine.score.stage import Scorer
+from engine.score.track import TrackState
+from engine.settings import Settings
+from schemas import Alert, DeadLetter, EnrichedEvent, Event, Record, Score, VesselEvent
+
+_EVENT = TypeAdapter(Event)
+log = get_logger(__name__)
+
+
+def _json(record: Record) -> bytes:
+    return record.model_dump_json().encode("utf-8")
+
+
+def _dead_records(settings: Settings, letters: Sequence[DeadLetter]) -> list[OutRecord]:
+    topic = settings.topics.name("deadletter")
+    out = []
+    for d in letters:
+        DEADLETTERS.labels(stage=d.stage, reason=d.reason).inc()
+        out.append(OutRecord(topic, d.payload_sha256.encode("ascii"), _json(d)))
+    return out
+
+
+def _count_in(stage: str, raws: Sequence[RawMessage]) -> None:
+    counts: dict[str, int] = {}
+    for raw in raws:
+        mode = mode_of_topic(raw.topic) or _events_mode(raw.topic) or "unknown"
+        counts[mode] = counts.get(mode, 0) + 1
+    for mode, n in counts.items():
+        STAGE_EVENTS_IN.labels(stage=stage, mode=mode).inc(n)
+
+
+def _count_out(stage: str, modes: Iterable[str]) -> None:
+    counts: dict[str, int] = {}
+    for mode in modes:
+        counts[mode] = counts.get(mode, 0) + 1
+    for mode, n in counts.items():
+        STAGE_EVENTS_OUT.labels(stage=stage, mode=mode).inc(n)
+
+
+def _events_mode(topic: str | None) -> str | None:
+    if topic is None:
+        return None
+    tail = topic.rsplit("events.", 1)
+    return tail[1] if len(tail) == 2 and tail[1] in ("passenger", "freight", "vessel") else None
+
+
+@dataclass
+class Normalised:
+    """A normalise batch: events in input order and the messages refused."""
+
+    events: list[Event] = field(default_factory=list)
+    deadletters: list[DeadLetter] = field(default_factory=list)
+
+
+class NormaliseHop:
+    """raw feed messages -> typed events on ``events.<mode>``."""
+
+    name = "normalise"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run(self, raws: Sequence[RawMessage]) -> Normalised:
+        """Typed results of one batch."""
+        _count_in(self.name, raws)
+        with timed("normalise"):
+            result = normalise_batch(raws, self.settings.worker.max_message_bytes)
+        return Normalised(result.events, result.deadletters)
+
+    def records(self, result: Normalised) -> list[OutRecord]:
+        """What to produce for a batch's results."""
+        name = self.settings.topics.name
+        with timed("serialise"):
+            out = [
+                OutRecord(name(f"events.{ev.mode}"), entity_key(ev).encode("utf-8"), _json(ev))
+                for ev in result.events
+            ]
+        _count_out(self.name, (ev.mode for ev in result.events))
+        return out + _dead_records(self.settings, result.deadletters)
+
+    def __call__(self, raws: Sequence[RawMessage]) -> list[OutRecord]:
+        return self.records(self.run(raws))
+
+
+@dataclass
+class Decided:
+    """A decide batch: what was enriched, scored and alerted, and the state it changed."""
+
+    enriched: list[EnrichedEvent] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    deadletters: list[DeadLetter] = field(default_factory=list)
+    changelog: list[OutRecord] = field(default_factory=list)
+
+
+class DecideHop:
+    """``events.<mode>`` -> enriched, scored and (over the threshold) alerted."""
+
+    name = "decide"
+
+    def __init__(self, settings: Settings, tracks: ChangelogStore) -> None:
+        self.settings = settings
+        self.tracks = tracks
+        self.reference = ReferenceData(settings.reference)
+        self.scorer = Scorer(settings)
+        self.titles = {
+            a.spec.id: a.spec.title for rules in self.scorer.by_mode.values() for a in rules
+        }
+
+    def run(self, raws: Sequence[RawMessage]) -> Decided:
+        """Typed results of one batch; the track store is updated in place."""
+        _count_in(self.name, raws)
+        out = Decided()
+        events: list[Event] = []
+        partition_of: dict[str, int] = {}
+        with timed("parse"):
+            for raw in raws:
+                try:
+                    event = _EVENT.validate_json(raw.value)
+                except ValidationError as exc:
+                    out.deadletters.append(
+                        dead_letter(raw, "enrich", "invalid_schema", describe_validation_error(exc))
+                    )
+                    continue
+                events.append(event)
+                if isinstance(event, VesselEvent):
+                    partition_of[entity_key(event)] = raw.partition or 0
+        with timed("enrich"):
+            out.enriched = enrich_batch(events, self.reference)
+        with timed("score"):
+            known = {}
+            for key, partition in partition_of.items():
+                value = self.tracks.get(partition, key)
+                if value is not None:
+                    known[key] = TrackState.model_validate_json(value)
+            scored = self.scorer.score_batch(out.enriched, known)
+            for key, state in scored.track_updates.items():
+                out.changelog.append(self.tracks.put(partition_of[key], key, _json(state)))
+        out.scores = scored.scores
+        with timed("alert"):
+            out.alerts = build_alerts(scored.scores, self.titles)
+        return out
+
+    def records(self, result: Decided) -> list[OutRecord]:
+        """What to produce for a batch's results: outputs, dead letters and state changes."""
+        name = self.settings.topics.name
+        enriched_topic, scores_topic, alerts_topic = (
+            name("events.enriched"), name("scores"), name("alerts")
+        )
+        with timed("serialise"):
+            out = [OutRecord(enriched_topic, e.key.encode("utf-8"), _json(e)) for e in result.enriched]
+            out += [OutRecord(scores_topic, s.event_id.encode("utf-8"), _json(s)) for s in result.scores]
+            out += [OutRecord(alerts_topic, a.alert_id.encode("utf-8"), _json(a)) for a in result.alerts]
+        _count_out(self.name, (s.mode for s in result.scores))
+        for a in result.alerts:
+            for f in a.findings:
+                ALERTS.labels(rule=f.rule_id, severity=a.severity).inc()
+        # Received (broker time of the raw message) to decided, per mode.
+        now = datetime.now(tz=UTC)
+        for s in result.scores:
+            SCORE_LATENCY.labels(mode=s.mode).observe(max(0.0, (now - s.received_at).total_seconds()))
+        for a in result.alerts:
+            log.info("alert.emitted", alert_id=a.alert_id, event_id=a.event_id, mode=a.mode,
+                     severity=a.severity, rules=",".join(f.rule_id for f in a.findings))
+        return out + _dead_records(self.settings, result.deadletters) + result.changelog
+
+    def __call__(self, raws: Sequence[RawMessage]) -> list[OutRecord]:
+        return self.records(self.run(raws))

@@ -1,0 +1,187 @@
+"""BatchLoop: one consumer-group member running a handler over batches, at least once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
+
+from engine.logs import get_logger
+from engine.messages import RawMessage
+from engine.metrics import CONSUMER_LAG, STAGE_DURATION
+from engine.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OutRecord:
+    """One record to produce: topic (full name), key, value, and a partition when it matters."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    partition: int | None = None
+
+
+#: What a loop runs per batch: raw messages in, records to produce out.
+Handler = Callable[[Sequence[RawMessage]], Sequence[OutRecord]]
+PartitionHook = Callable[[list[TopicPartition]], Awaitable[None]]
+
+
+def raw_of(record: ConsumerRecord[bytes, bytes]) -> RawMessage:
+    """Our view of a consumed record."""
+    return RawMessage(
+        value=record.value or b"",
+        key=record.key,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        timestamp_ms=record.timestamp,
+    )
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, loop: BatchLoop) -> None:
+        self.loop = loop
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        # Wait for the batch in hand to be produced and committed, so the next
+        # owner starts exactly where we stopped, then let go of its state.
+        async with self.loop.batch_lock:
+            if self.loop.on_revoked is not None:
+                await self.loop.on_revoked(list(revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("loop.assigned", loop=self.loop.name, partitions=len(assigned))
+        if self.loop.on_assigned is not None:
+            try:
+                await self.loop.on_assigned(list(assigned))
+            except Exception as exc:
+                # aiokafka would log this and consume on regardless, without the
+                # state; the loop stops instead, and rejoins to try again.
+                self.loop.assign_error = exc
+                raise
+
+
+class BatchLoop:
+    """Consume topics as a group member; per batch: handle, produce, await, commit."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        topics: Sequence[str],
+        group_id: str,
+        handler: Handler,
+        producer: AIOKafkaProducer,
+        on_assigned: PartitionHook | None = None,
+        on_revoked: PartitionHook | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.handler = handler
+        self.producer = producer
+        self.on_assigned = on_assigned
+        self.on_revoked = on_revoked
+        self.batch_lock = asyncio.Lock()
+        self.consumer: AIOKafkaConsumer | None = None
+        self.assign_error: Exception | None = None
+        self.partitions: dict[str, list[int]] = {}
+        self.partitioner = DefaultPartitioner()
+
+    def make_consumer(self) -> AIOKafkaConsumer:
+        """The group consumer, tuned for batches and low latency on a quiet topic."""
+        w = self.settings.worker
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka.bootstrap_servers,
+            group_id=self.group_id,
+            client_id=f"{self.group_id}-{self.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=w.batch_size,
+            fetch_max_wait_ms=w.fetch_wait_ms,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            session_timeout_ms=w.session_timeout_ms,
+            heartbeat_interval_ms=max(100, w.session_timeout_ms // 10),
+            rebalance_timeout_ms=w.session_timeout_ms,
+        )
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Until ``stopping`` is set: fetch, handle, produce, commit. Never ends on bad input."""
+        consumer = self.make_consumer()
+        consumer.subscribe(self.topics, listener=_Listener(self))
+        await consumer.start()
+        self.consumer = consumer
+        try:
+            while not stopping.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=self.settings.worker.batch_size)
+                if self.assign_error is not None:
+                    error, self.assign_error = self.assign_error, None
+                    raise error
+                if batch:
+                    async with self.batch_lock:
+                        await self.process(consumer, batch)
+        finally:
+            await consumer.stop()
+            self.consumer = None
+
+    async def produce(self, records: Sequence[OutRecord]) -> None:
+        """Produce records in per-partition batches and wait until the broker has them all.
+
+        One batch per partition costs half the CPU of one ``send()`` per record
+        (measured: ~4 against ~8.5 us per 700-byte record). Keyed records go to the
+        partition the Kafka default partitioner (murmur2) gives, as ``send()`` would.
+        """
+        batches: dict[tuple[str, int], BatchBuilder] = {}
+        futures = []
+        for o in records:
+            partition = o.partition
+            if partition is None:
+                parts = self.partitions.get(o.topic)
+                if parts is None:
+                    parts = self.partitions[o.topic] = sorted(await self.producer.partitions_for(o.topic))
+                partition = self.partitioner(o.key, parts, parts)
+            builder = batches.get((o.topic, partition))
+            if builder is None:
+                builder = batches[(o.topic, partition)] = self.producer.create_batch()
+            if builder.append(key=o.key, value=o.value, timestamp=None) is None:
+                futures.append(await self.producer.send_batch(builder, o.topic, partition=partition))
+                builder = batches[(o.topic, partition)] = self.producer.create_batch()
+                if builder.append(key=o.key, value=o.value, timestamp=None) is None:
+                    raise ValueError(f"a record for {o.topic} is larger than a producer batch")
+        for (topic, partition), builder in batches.items():
+            futures.append(await self.producer.send_batch(builder, topic, partition=partition))
+        await asyncio.gather(*futures)
+
+    async def process(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        """One batch: the handler's output is on the broker before the offsets are committed."""
+        started = time.perf_counter()
+        raws = [raw_of(r) for records in batch.values() for r in records]
+        out = self.handler(raws)
+        STAGE_DURATION.labels(stage=self.name).observe(time.perf_counter() - started)
+        await self.produce(out)
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # The group moved on (a rebalance): the batch will be delivered again to
+            # its new owner; ids and state updates are idempotent, so that is safe.
+            log.warning("loop.commit_failed", loop=self.name, error=type(exc).__name__)
+        for tp in batch:
+            high = consumer.highwater(tp)
+            if high is not None:
+                CONSUMER_LAG.labels(loop=self.name, topic=tp.topic, partition=str(tp.partition)).set(
+                    max(0, high - offsets[tp])
+                )

@@ -1,0 +1,89 @@
+"""ChangelogStore: key/value state for the partitions a worker owns, kept in a changelog topic.
+
+Partition ``p`` of the changelog holds the state of keys that live in partition
+``p`` of the source topic. Updates are produced with a batch's outputs, before
+its offsets are committed, so after a crash the state is at least as new as
+the committed input; the state is designed so replaying that input is harmless
+(see engine/score/track.py). When a partition is assigned, its state is read
+back from the changelog; when it is revoked, it is dropped.
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from engine.flow.loop import OutRecord
+from engine.logs import get_logger
+from engine.metrics import STATE_RESTORED
+
+log = get_logger(__name__)
+
+
+class ChangelogStore:
+    """Per-partition dicts of bytes, rebuilt from and written to a changelog topic."""
+
+    def __init__(self, name: str, bootstrap: str, changelog_topic: str) -> None:
+        self.name = name
+        self.bootstrap = bootstrap
+        self.changelog_topic = changelog_topic
+        self.partitions: dict[int, dict[str, bytes]] = {}
+
+    def get(self, partition: int, key: str) -> bytes | None:
+        """The value of a key in a partition this worker owns, or None."""
+        return self.partitions.get(partition, {}).get(key)
+
+    def put(self, partition: int, key: str, value: bytes) -> OutRecord:
+        """Set a value; returns the changelog record the caller must produce with its batch."""
+        self.partitions.setdefault(partition, {})[key] = value
+        return OutRecord(self.changelog_topic, key.encode("utf-8"), value, partition)
+
+    def drop(self, partitions: list[int]) -> None:
+        """Forget the state of partitions this worker no longer owns."""
+        for p in partitions:
+            self.partitions.pop(p, None)
+
+    async def restore(self, partitions: list[int], idle_ms: int = 300) -> int:
+        """Rebuild the state of newly assigned partitions from the changelog; return records read."""
+        fresh = [p for p in partitions if p not in self.partitions]
+        if not fresh:
+            return 0
+        started = time.monotonic()
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+        )
+        await consumer.start()
+        read = 0
+        try:
+            tps = [TopicPartition(self.changelog_topic, p) for p in fresh]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            tables = {p: {} for p in fresh}  # type: dict[int, dict[str, bytes]]
+            # Read to the end offsets, then on until a fetch comes back empty: a
+            # broker's end-offset answer can trail its last batch.
+            while True:
+                batch = await consumer.getmany(timeout_ms=idle_ms, max_records=10_000)
+                for tp, records in batch.items():
+                    table = tables[tp.partition]
+                    for r in records:
+                        if r.key is not None and r.value is not None:
+                            table[r.key.decode("utf-8")] = r.value
+                    read += len(records)
+                if not batch and await _reached(consumer, ends):
+                    break
+            self.partitions.update(tables)
+        finally:
+            await consumer.stop()
+        STATE_RESTORED.labels(store=self.name).inc(read)
+        log.info("state.restored", store=self.name, partitions=len(fresh), records=read,
+                 seconds=round(time.monotonic() - started, 3))
+        return read
+
+
+async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for tp, end in ends.items():
+        if int(await consumer.position(tp)) < end:
+            return False
+    return True
