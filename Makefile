@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DURATION ?= 60
 RATE ?= 100
 
-.PHONY: install demo test unit integration chaos lint schemas clean
+.PHONY: install demo test unit integration chaos bench lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit tests/conformance
 
+## make chaos: the reliability tests (crashes, rebalances, hostile input, broker restart)
+chaos: $(STAMP)
+	$(BIN)/python -m pytest -q -ra tests/chaos
+
 integration: $(STAMP)
 	$(BIN)/python -m pytest -q -ra tests/integration
 
@@ -36,6 +40,10 @@ lint: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,dev]'
 	$(BIN)/mypy
 	$(BIN)/ruff check engine rules schemas tests
+
+## make bench: the full benchmark; writes bench.json and bench.md
+bench: $(STAMP)
+	$(BIN)/gatehound bench --json bench.json --markdown bench.md
 
 ## make schemas: re-export schemas/json after changing a model
 schemas: $(STAMP)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas import DeadLetter
-from schemas.deadletter import Stage
+from schemas.deadletter import PAYLOAD_LIMIT, Stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,8 @@ def dead_letter(raw: RawMessage, stage: Stage, reason: str, detail: str) -> Dead
         source_partition=raw.partition,
         source_offset=raw.offset,
         source_key_b64=base64.b64encode(raw.key).decode("ascii") if raw.key is not None else None,
-        payload_b64=base64.b64encode(raw.value).decode("ascii"),
+        payload_b64=base64.b64encode(raw.value[:PAYLOAD_LIMIT]).decode("ascii"),
+        payload_truncated=len(raw.value) > PAYLOAD_LIMIT,
         payload_sha256=hashlib.sha256(raw.value).hexdigest(),
         payload_size=len(raw.value),
         dead_at=datetime.now(tz=UTC),

@@ -57,6 +57,16 @@ CONSUMER_LAG = Gauge(
     "Messages behind the end of a partition, after the last committed batch.",
     ["loop", "topic", "partition"],
 )
+LOOP_FAILURES = Counter(
+    "gatehound_loop_failures_total",
+    "Batch loops that stopped on an error (broker gone, say) and were restarted.",
+    ["loop", "error"],
+)
+LOOP_RUNNING = Gauge(
+    "gatehound_loop_running",
+    "1 while a batch loop is connected and consuming, 0 while it is down or restarting.",
+    ["loop"],
+)
 STATE_RESTORED = Counter(
     "gatehound_state_restored_records_total",
     "Changelog records read back to rebuild state after a partition was assigned.",

@@ -45,13 +45,8 @@ class Pipeline:
         """Push one batch of raw messages through both hops."""
         normalised = self.normalise.run(messages)
         hop = [
-            RawMessage(
-                value=ev.model_dump_json().encode("utf-8"),
-                key=entity_key(ev).encode("utf-8"),
-                topic=f"events.{ev.mode}",
-                partition=0,
-            )
-            for ev in normalised.events
+            RawMessage(value=value, key=entity_key(ev).encode("utf-8"), topic=f"events.{ev.mode}", partition=0)
+            for ev, value in zip(normalised.events, normalised.encoded, strict=True)
         ]
         decided = self.decide.run(hop)
         return PipelineResult(

@@ -62,7 +62,14 @@ class WorkerSettings(BaseModel):
     data_dir: str = Field(default=".gatehound", description="Where worker state files live.")
     metrics_port: int = Field(default=9464, ge=0, le=65535, description="0 disables the endpoint.")
     metrics_addr: str = Field(default="127.0.0.1", description="Address /metrics listens on.")
-    max_message_bytes: int = Field(default=1_000_000, ge=1024)
+    max_message_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest raw message taken; larger -> deadletter."
+    )
+    max_event_bytes: int = Field(
+        default=400_000,
+        ge=1024,
+        description="Largest normalised event; keeps every output under Kafka's 1 MB default.",
+    )
     track_history: int = Field(
         default=16, ge=2, description="Earlier fixes kept per vessel for movement rules."
     )

@@ -128,6 +128,7 @@ async def produce(
         bootstrap_servers=settings.kafka.bootstrap_servers,
         linger_ms=2,
         max_batch_size=256 * 1024,
+        max_request_size=4_000_000,
     )
     await producer.start()
     try:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 
+from engine.broker import ensure_topics
 from engine.flow.hops import DecideHop, NormaliseHop
 from engine.flow.loop import BatchLoop
 from engine.flow.state import ChangelogStore
 from engine.logs import get_logger
+from engine.metrics import LOOP_FAILURES
 from engine.settings import MODES, Settings
 
 log = get_logger(__name__)
@@ -66,18 +69,29 @@ class HotPath:
 
     async def _guard(self, loop: BatchLoop) -> None:
         # A loop that fails (broker gone, say) is restarted after a pause, so the
-        # worker rides out a broker restart instead of dying with it.
+        # worker rides out a broker restart instead of dying with it. A broker
+        # that came back empty (the embedded one keeps nothing) gets its topics back.
+        failures = 0
         while not self.stopping.is_set():
             try:
+                if failures:
+                    await ensure_topics(
+                        self.settings.kafka.bootstrap_servers,
+                        [*self.settings.topics.all_names(), tracks_changelog(self.settings)],
+                        self.settings.topics.partitions,
+                        self.settings.topics.replication_factor,
+                    )
                 await loop.run(self.stopping)
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reported, then retried
-                log.error("loop.failed", loop=loop.name, error=type(exc).__name__, detail=str(exc)[:200])
-                try:
-                    await asyncio.wait_for(self.stopping.wait(), 2.0)
-                except TimeoutError:
-                    pass
+                failures += 1
+                LOOP_FAILURES.labels(loop=loop.name, error=type(exc).__name__).inc()
+                log.error("loop.failed", loop=loop.name, error=type(exc).__name__,
+                          detail=str(exc)[:200], attempt=failures)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), min(10.0, 1.0 * failures))
 
     async def stop(self) -> None:
         """Let each loop finish its batch and commit, then stop the producer."""

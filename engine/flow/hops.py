@@ -83,9 +83,10 @@ def _events_mode(topic: str | None) -> str | None:
 
 @dataclass
 class Normalised:
-    """A normalise batch: events in input order and the messages refused."""
+    """A normalise batch: events with their JSON, in input order, and the messages refused."""
 
     events: list[Event] = field(default_factory=list)
+    encoded: list[bytes] = field(default_factory=list)
     deadletters: list[DeadLetter] = field(default_factory=list)
 
 
@@ -98,20 +99,36 @@ class NormaliseHop:
         self.settings = settings
 
     def run(self, raws: Sequence[RawMessage]) -> Normalised:
-        """Typed results of one batch."""
+        """Typed and encoded results of one batch.
+
+        An event whose JSON exceeds ``max_event_bytes`` becomes a dead letter: its
+        enriched record (the event plus facts) would be too large for the broker,
+        so refusing it here keeps every later output within bounds.
+        """
         _count_in(self.name, raws)
         with timed("normalise"):
             result = normalise_batch(raws, self.settings.worker.max_message_bytes)
-        return Normalised(result.events, result.deadletters)
+        out = Normalised(deadletters=result.deadletters)
+        limit = self.settings.worker.max_event_bytes
+        with timed("serialise"):
+            for ev, raw in zip(result.events, result.sources, strict=True):
+                value = _json(ev)
+                if len(value) > limit:
+                    out.deadletters.append(dead_letter(
+                        raw, "normalise", "event_too_large", f"{len(value)} bytes, limit {limit}"
+                    ))
+                    continue
+                out.events.append(ev)
+                out.encoded.append(value)
+        return out
 
     def records(self, result: Normalised) -> list[OutRecord]:
         """What to produce for a batch's results."""
         name = self.settings.topics.name
-        with timed("serialise"):
-            out = [
-                OutRecord(name(f"events.{ev.mode}"), entity_key(ev).encode("utf-8"), _json(ev))
-                for ev in result.events
-            ]
+        out = [
+            OutRecord(name(f"events.{ev.mode}"), entity_key(ev).encode("utf-8"), value)
+            for ev, value in zip(result.events, result.encoded, strict=True)
+        ]
         _count_out(self.name, (ev.mode for ev in result.events))
         return out + _dead_records(self.settings, result.deadletters)
 

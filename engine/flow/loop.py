@@ -15,7 +15,7 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 
 from engine.logs import get_logger
 from engine.messages import RawMessage
-from engine.metrics import CONSUMER_LAG, STAGE_DURATION
+from engine.metrics import CONSUMER_LAG, LOOP_RUNNING, STAGE_DURATION
 from engine.settings import Settings
 
 log = get_logger(__name__)
@@ -114,6 +114,8 @@ class BatchLoop:
             session_timeout_ms=w.session_timeout_ms,
             heartbeat_interval_ms=max(100, w.session_timeout_ms // 10),
             rebalance_timeout_ms=w.session_timeout_ms,
+            # Notice recreated topics soon after a broker comes back.
+            metadata_max_age_ms=5_000,
         )
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -122,6 +124,8 @@ class BatchLoop:
         consumer.subscribe(self.topics, listener=_Listener(self))
         await consumer.start()
         self.consumer = consumer
+        running = LOOP_RUNNING.labels(loop=self.name)
+        running.set(1)
         try:
             while not stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.settings.worker.batch_size)
@@ -132,6 +136,7 @@ class BatchLoop:
                     async with self.batch_lock:
                         await self.process(consumer, batch)
         finally:
+            running.set(0)
             await consumer.stop()
             self.consumer = None
 
@@ -158,7 +163,8 @@ class BatchLoop:
                 futures.append(await self.producer.send_batch(builder, o.topic, partition=partition))
                 builder = batches[(o.topic, partition)] = self.producer.create_batch()
                 if builder.append(key=o.key, value=o.value, timestamp=None) is None:
-                    raise ValueError(f"a record for {o.topic} is larger than a producer batch")
+                    # Larger than a whole batch: send() sizes a batch for it.
+                    futures.append(await self.producer.send(o.topic, o.value, key=o.key, partition=partition))
         for (topic, partition), builder in batches.items():
             futures.append(await self.producer.send_batch(builder, topic, partition=partition))
         await asyncio.gather(*futures)

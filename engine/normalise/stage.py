@@ -13,9 +13,11 @@ from schemas import DeadLetter, Event
 
 @dataclass
 class NormaliseResult:
-    """What came out of a batch: events in input order, and the messages refused."""
+    """What came out of a batch: events in input order (with the message each came
+    from), and the messages refused."""
 
     events: list[Event] = field(default_factory=list)
+    sources: list[RawMessage] = field(default_factory=list)
     deadletters: list[DeadLetter] = field(default_factory=list)
 
 
@@ -37,6 +39,7 @@ def normalise_batch(messages: Sequence[RawMessage], max_bytes: int = 1_000_000) 
             if len(raw.value) > max_bytes:
                 raise InvalidMessage("too_large", f"{len(raw.value)} bytes, limit {max_bytes}")
             result.events.append(parse_json_event(raw, mode_of_topic(raw.topic)))
+            result.sources.append(raw)
         except InvalidMessage as exc:
             result.deadletters.append(dead_letter(raw, "normalise", exc.reason, exc.detail))
         except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the worker

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from engine.broker import EmbeddedBroker, ensure_topics
+from engine.flow.engine import tracks_changelog
 from engine.settings import Settings
 
 
@@ -27,13 +28,23 @@ def kafka_bootstrap() -> Iterator[str]:
 @pytest.fixture
 def engine_settings(kafka_bootstrap: str) -> Settings:
     """Settings for one test: its own topic prefix and consumer group, topics created."""
+    return fresh_settings(kafka_bootstrap)
+
+
+def fresh_settings(bootstrap: str, **worker: object) -> Settings:
+    """Settings on their own topics (created) and consumer group, so tests never share state."""
     tag = uuid.uuid4().hex[:8]
-    settings = Settings(
-        kafka={"bootstrap_servers": kafka_bootstrap},
-        topics={"prefix": f"t{tag}.", "partitions": 4},
-        worker={"app_id": f"gatehound-test-{tag}", "metrics_port": 0},
-    )
+    overrides: dict[str, object] = {
+        "kafka": {"bootstrap_servers": bootstrap},
+        "topics": {"prefix": f"t{tag}.", "partitions": 4},
+        "worker": {"app_id": f"gatehound-test-{tag}", "metrics_port": 0, **worker},
+    }
+    settings = Settings(**overrides)  # type: ignore[arg-type]
     asyncio.run(
-        ensure_topics(kafka_bootstrap, settings.topics.all_names(), settings.topics.partitions)
+        ensure_topics(
+            bootstrap,
+            [*settings.topics.all_names(), tracks_changelog(settings)],
+            settings.topics.partitions,
+        )
     )
     return settings

@@ -1,0 +1,141 @@
+"""What every reliability test needs: workers to kill, traffic at a rate, and the replay oracle."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from engine.bench.run import produce
+from engine.flow.engine import tracks_changelog
+from engine.messages import RawMessage
+from engine.pipeline import Pipeline, PipelineResult
+from engine.settings import Settings
+from engine.simulate import TrafficMessage
+from engine.supervise import OutputWatch, WorkerProcess, error_lines, start_worker, stop_worker
+
+
+def replay(settings: Settings, messages: Sequence[TrafficMessage]) -> tuple[PipelineResult, dict[str, bytes]]:
+    """What the engine must produce: replay's result and its final vessel-track state."""
+    pipeline = Pipeline(settings)
+    result = pipeline.run(RawMessage(value=m.value, key=m.key, topic=m.topic_base) for m in messages)
+    tracks = {k: v for part in pipeline.decide.tracks.partitions.values() for k, v in part.items()}
+    return result, tracks
+
+
+@dataclass
+class Cluster:
+    """Worker processes of one engine (one app id), started, killed and stopped on demand."""
+
+    settings: Settings
+    run_dir: Path
+    workers: dict[int, WorkerProcess] = field(default_factory=dict)
+    planned_exits: int = 0
+    next_index: int = 1
+
+    def add(self) -> WorkerProcess:
+        """Start one more worker."""
+        w = start_worker(self.settings, self.next_index, self.run_dir)
+        self.workers[w.index] = w
+        self.next_index += 1
+        return w
+
+    def kill(self, index: int) -> None:
+        """SIGKILL a worker: no goodbye, no commit, no flush."""
+        w = self.workers.pop(index)
+        w.stopping = True
+        w.process.send_signal(signal.SIGKILL)
+        w.process.wait(10)
+        self.planned_exits += 1
+
+    def remove(self, index: int) -> int:
+        """Stop a worker the polite way; return its exit code."""
+        w = self.workers.pop(index)
+        self.planned_exits += 1
+        return stop_worker(w)
+
+    def unplanned_exits(self) -> list[int]:
+        """Workers that died without being told to."""
+        return [i for i, w in self.workers.items() if not w.alive()]
+
+    def stop_all(self) -> dict[int, int]:
+        """Stop every remaining worker; their exit codes."""
+        codes = {i: stop_worker(w) for i, w in self.workers.items()}
+        self.workers.clear()
+        return codes
+
+    def errors(self) -> list[str]:
+        """Error-level log events of every worker that ever ran."""
+        found: list[str] = []
+        for log in sorted(self.run_dir.glob("worker-*.log")):
+            found += error_lines(log)
+        return found
+
+
+async def drain(watch: OutputWatch, expected_scores: int, cluster: Cluster, timeout_s: float) -> None:
+    """Until every expected event is scored (and dead letters are in), or time is up."""
+    deadline = time.monotonic() + timeout_s
+    while len(watch.scores) < expected_scores and time.monotonic() < deadline:
+        assert not cluster.unplanned_exits(), f"a worker died: {cluster.unplanned_exits()}"
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(3.0)  # late duplicates or strays would arrive now
+
+
+async def changelog_state(settings: Settings) -> dict[str, bytes]:
+    """The last value per key of the vessel-track changelog: the engine's final state."""
+    name = tracks_changelog(settings)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        state: dict[str, bytes] = {}
+        idle = 0
+        while idle < 3:
+            batch = await consumer.getmany(timeout_ms=300, max_records=10_000)
+            idle = 0 if batch else idle + 1
+            for records in batch.values():
+                for r in records:
+                    state[(r.key or b"").decode()] = r.value or b""
+            if not batch and all([await consumer.position(tp) >= ends[tp] for tp in tps]):
+                break
+        return state
+    finally:
+        await consumer.stop()
+
+
+def assert_matches_replay(watch: OutputWatch, expected: PipelineResult) -> None:
+    """Every event scored at least once; alerts, de-duplicated by id, exactly replay's."""
+    want_events = {s.event_id for s in expected.scores}
+    missing = want_events - set(watch.scores)
+    assert not missing, f"{len(missing)} events never scored"
+    assert set(watch.scores) == want_events, "scores for events that replay did not score"
+    got = {k: orjson.loads(v) for k, v in watch.alerts.items()}
+    want = {a.alert_id: a for a in expected.alerts}
+    lost, extra = set(want) - set(got), set(got) - set(want)
+    assert not lost and not extra, f"{len(lost)} alerts lost, {len(extra)} extra"
+    for alert_id, a in want.items():
+        assert got[alert_id]["event_id"] == a.event_id
+        assert [f["rule_id"] for f in got[alert_id]["findings"]] == [f.rule_id for f in a.findings]
+        assert got[alert_id]["score"] == a.score
+
+
+def assert_same_state(engine_state: dict[str, bytes], replay_state: dict[str, bytes]) -> None:
+    """The engine's final vessel-track state equals replay's, key by key."""
+    assert set(engine_state) == set(replay_state)
+    differ = [k for k in replay_state if orjson.loads(engine_state[k]) != orjson.loads(replay_state[k])]
+    assert not differ, f"{len(differ)} vessel tracks differ from replay, e.g. {differ[:3]}"
+
+
+__all__ = ["Cluster", "OutputWatch", "assert_matches_replay", "assert_same_state", "changelog_state",
+           "drain", "produce", "replay"]
