@@ -67,6 +67,10 @@ LOOP_RUNNING = Gauge(
     "1 while a batch loop is connected and consuming, 0 while it is down or restarting.",
     ["loop"],
 )
+BROKER_UP = Gauge(
+    "gatehound_broker_up",
+    "1 when the worker's last metadata request to the cluster was answered, else 0.",
+)
 STATE_RESTORED = Counter(
     "gatehound_state_restored_records_total",
     "Changelog records read back to rebuild state after a partition was assigned.",

@@ -130,18 +130,22 @@ class OutputWatch:
     """What the engine has written to scores, alerts and deadletter, read from the start."""
 
     scores: dict[str, int] = field(default_factory=dict)  # event id -> times seen
+    score_values: dict[str, bytes] = field(default_factory=dict)  # event id -> first record
     alerts: dict[str, bytes] = field(default_factory=dict)  # alert id -> first value
     alert_messages: int = 0
     deadletters: list[bytes] = field(default_factory=list)
     on_new_alert: Callable[[bytes], None] | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def accounted(self) -> int:
         """Distinct events scored plus dead letters: what every input message ends as."""
         return len(self.scores) + len(self.deadletters)
 
-    async def follow(self, settings: Settings, stop: asyncio.Event | None = None) -> None:
-        """Read the three topics until cancelled (or ``stop`` is set)."""
+    async def follow(
+        self, settings: Settings, stop: asyncio.Event | None = None, from_end: bool = False
+    ) -> None:
+        """Read the three topics until cancelled (or ``stop`` is set), from the start or the end."""
         names = {settings.topics.name(b): b for b in ("scores", "alerts", "deadletter")}
         consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False
@@ -155,7 +159,13 @@ class OutputWatch:
                 for p in sorted(consumer.partitions_for_topic(name) or ())
             ]
             consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
+            if from_end:
+                await consumer.seek_to_end(*tps)
+                for tp in tps:
+                    await consumer.position(tp)  # resolve now, before anything new arrives
+            else:
+                await consumer.seek_to_beginning(*tps)
+            self.ready.set()
             while stop is None or not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200)
                 for tp, messages in batch.items():
@@ -168,6 +178,7 @@ class OutputWatch:
         k = key.decode("utf-8", "replace")
         if kind == "scores":
             self.scores[k] = self.scores.get(k, 0) + 1
+            self.score_values.setdefault(k, value)
         elif kind == "deadletter":
             self.deadletters.append(value)
         else:

@@ -7,12 +7,12 @@ import contextlib
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from engine.broker import ensure_topics
+from engine.broker import ensure_topics, metadata_ready
 from engine.flow.hops import DecideHop, NormaliseHop
 from engine.flow.loop import BatchLoop
 from engine.flow.state import ChangelogStore
 from engine.logs import get_logger
-from engine.metrics import LOOP_FAILURES
+from engine.metrics import BROKER_UP, LOOP_FAILURES
 from engine.settings import MODES, Settings
 
 log = get_logger(__name__)
@@ -63,9 +63,29 @@ class HotPath:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])
 
     async def start(self) -> None:
-        """Start the producer, then each loop as a task."""
+        """Start the producer, then each loop as a task, and the broker watch."""
         await self.producer.start()
         self.tasks = [asyncio.create_task(self._guard(loop)) for loop in self.loops]
+        self.tasks.append(asyncio.create_task(self._watch_broker()))
+
+    async def _watch_broker(self, every_s: float = 2.0) -> None:
+        # The Kafka clients retry quietly while the cluster is away; this makes an
+        # outage and the recovery visible: a gauge and one log event per change.
+        up = True
+        BROKER_UP.set(1)
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), every_s)
+            if self.stopping.is_set():
+                break
+            now_up = await metadata_ready(self.settings.kafka.bootstrap_servers, timeout_s=every_s)
+            BROKER_UP.set(1 if now_up else 0)
+            if now_up != up:
+                if now_up:
+                    log.warning("broker.reachable", bootstrap=self.settings.kafka.bootstrap_servers)
+                else:
+                    log.error("broker.unreachable", bootstrap=self.settings.kafka.bootstrap_servers)
+                up = now_up
 
     async def _guard(self, loop: BatchLoop) -> None:
         # A loop that fails (broker gone, say) is restarted after a pause, so the

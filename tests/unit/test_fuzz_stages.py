@@ -34,7 +34,7 @@ from engine.flow.state import ChangelogStore
 from engine.messages import RawMessage, dead_letter
 from engine.normalise import normalise_batch
 from engine.score.track import TrackState
-from engine.settings import Settings
+from engine.settings import ReferenceSettings, Settings, WorkerSettings
 from engine.simulate import TrafficGenerator
 from schemas import DeadLetter
 from schemas.deadletter import PAYLOAD_LIMIT
@@ -49,22 +49,28 @@ FUZZ = settings(
 FUZZ_SMALL = settings(FUZZ, max_examples=60)
 
 MODES = ("passenger", "freight", "vessel")
+#: Nine digits, but not ASCII ones: "\d" in the schemas' patterns matches them.
+ARABIC_INDIC_MMSI = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+#: (topic, document) pairs of valid messages.
+Pool = tuple[tuple[str, dict[str, Any]], ...]
 BROKER_MS = int(datetime(2026, 6, 1, 7, 0, tzinfo=UTC).timestamp() * 1000)
 #: A detail may name fields and problems, but no run this long of any input value.
 LEAK_RUN = 12
 #: A small event limit, so that ordinary events with a little padding exceed it.
 SMALL_EVENT_LIMIT = 2048
 
-SMALL_LIMIT_SETTINGS = Settings(worker={"max_event_bytes": SMALL_EVENT_LIMIT})
+SMALL_LIMIT_SETTINGS = Settings(worker=WorkerSettings(max_event_bytes=SMALL_EVENT_LIMIT))
 # High-risk routes configured, so that the route-matching code in enrich runs too.
-DECIDE_SETTINGS = Settings(reference={"high_risk_routes": ["IR-GB", "IKA-LHR", "MM-GB"]})
+DECIDE_SETTINGS = Settings(
+    reference=ReferenceSettings(high_risk_routes=["IR-GB", "IKA-LHR", "MM-GB"])
+)
 
 
 # --- the valid traffic every mutation starts from ---------------------------------------
 
 
 @lru_cache(maxsize=1)
-def raw_pool() -> tuple[tuple[str, dict[str, Any]], ...]:
+def raw_pool() -> Pool:
     """Valid ``raw.*`` documents of all three modes, with the topic each was sent to."""
     messages = TrafficGenerator(seed=20260601, malformed_share=0.0).messages(160)
     pool = tuple((m.topic_base, orjson.loads(m.value)) for m in messages)
@@ -73,7 +79,7 @@ def raw_pool() -> tuple[tuple[str, dict[str, Any]], ...]:
 
 
 @lru_cache(maxsize=1)
-def event_pool() -> tuple[tuple[str, dict[str, Any]], ...]:
+def event_pool() -> Pool:
     """Valid ``events.<mode>`` documents: the generator's traffic after the normalise hop."""
     raws = [
         RawMessage(orjson.dumps(doc), None, topic, 0, i, BROKER_MS + i)
@@ -81,7 +87,10 @@ def event_pool() -> tuple[tuple[str, dict[str, Any]], ...]:
     ]
     out = NormaliseHop(Settings()).run(raws)
     assert out.deadletters == [], [d.reason for d in out.deadletters]
-    return tuple((f"events.{ev.mode}", orjson.loads(v)) for ev, v in zip(out.events, out.encoded, strict=True))
+    return tuple(
+        (f"events.{ev.mode}", orjson.loads(value))
+        for ev, value in zip(out.events, out.encoded, strict=True)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -152,13 +161,13 @@ def _splice_field(doc_bytes: bytes, field: bytes) -> bytes:
     return doc_bytes[:-1] + b"," + field + b"}"
 
 
-def _first(pool: tuple[tuple[str, dict[str, Any]], ...], topic: str, positioned: bool = False) -> Any:
+def _first(pool: Pool, topic: str, positioned: bool = False) -> Any:
     return copy.deepcopy(next(
         doc for t, doc in pool if t == topic and (doc.get("position") or not positioned)
     ))
 
 
-def _hostile(pool: tuple[tuple[str, dict[str, Any]], ...], feed: str) -> dict[str, tuple[str | None, bytes]]:
+def _hostile(pool: Pool, feed: str) -> dict[str, tuple[str | None, bytes]]:
     """Named nasty messages built from the first valid documents of ``pool``: (topic, bytes)."""
     pax, freight = _first(pool, f"{feed}.passenger"), _first(pool, f"{feed}.freight")
     ship = _first(pool, f"{feed}.vessel", positioned=True)
@@ -167,6 +176,9 @@ def _hostile(pool: tuple[tuple[str, dict[str, Any]], ...], feed: str) -> dict[st
 
     def with_ship(**fields: Any) -> bytes:
         return json.dumps({**ship, **fields}).encode()
+
+    def with_deep_field(depth: int) -> bytes:
+        return _splice_field(ship_b, b'"x":' + _deep(depth, b"[", b"]"))
 
     def at_all_times(moment: Any) -> bytes:
         times = ("observed_at", "occurred_at") + (("received_at",) if "received_at" in ship else ())
@@ -185,8 +197,8 @@ def _hostile(pool: tuple[tuple[str, dict[str, Any]], ...], feed: str) -> dict[st
         "nul_bytes": (ship_t, b"\x00" * 64),
         "deep_lists_5000": (ship_t, _deep(5000, b"[", b"]")),
         "deep_objects_5000": (ship_t, _deep(5000, b'{"a":', b"}")),
-        "deep_value_in_event_5000": (ship_t, _splice_field(ship_b, b'"x":' + _deep(5000, b"[", b"]"))),
-        "deep_value_in_event_900": (ship_t, _splice_field(ship_b, b'"x":' + _deep(900, b"[", b"]"))),
+        "deep_value_in_event_5000": (ship_t, with_deep_field(5000)),
+        "deep_value_in_event_900": (ship_t, with_deep_field(900)),
         "deep_value_in_name_900": (ship_t, with_ship(name=json.loads(_deep(900, b"[", b"]")))),
         "nan_literal": (ship_t, ship_b.replace(lat, b'"lat":NaN', 1)),
         "infinity_literal": (ship_t, ship_b.replace(lat, b'"lat":Infinity', 1)),
@@ -213,7 +225,7 @@ def _hostile(pool: tuple[tuple[str, dict[str, Any]], ...], feed: str) -> dict[st
         "far_future_datetime": (ship_t, at_all_times("9999-12-31T23:59:59.999999-23:59")),
         "far_past_datetime": (ship_t, at_all_times("0001-01-01T00:00:00+23:59")),
         "epoch_number_datetime": (ship_t, at_all_times(-62_135_596_800)),
-        "unicode_digit_mmsi": (ship_t, with_ship(mmsi="\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")),
+        "unicode_digit_mmsi": (ship_t, with_ship(mmsi=ARABIC_INDIC_MMSI)),
         "control_chars": (ship_t, with_ship(name="\u0000\u202e\ufeff\U0010ffff")),
     }
 
@@ -230,6 +242,13 @@ def hostile_events() -> dict[str, tuple[str | None, bytes]]:
     return _hostile(event_pool(), "events")
 
 
+#: Valid datetimes at the ends of what Python can hold, and a microsecond apart.
+EXTREME_TIMES = [
+    "0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59.999999-23:59",
+    "2026-06-01T06:00:00Z", "2026-06-01T06:00:00.000001Z", "2026-06-01T07:00:00+01:00",
+]
+
+
 def _offset_datetimes() -> st.SearchStrategy[str]:
     offsets = st.integers(-86_399, 86_399).map(lambda s: timezone(timedelta(seconds=s)))
     return st.datetimes(timezones=offsets).map(lambda d: d.isoformat())
@@ -241,8 +260,8 @@ LOOKALIKES = st.one_of(
         "", "passenger", "freight", "vessel", "PASSENGER", "position", "voyage", "sea",
         "2026-06-01T06:00:00", "2026-02-30T00:00:00Z", "9999-12-31T23:59:59-23:59",
         "0001-01-01T00:00:00+23:59", "1970-01-01", "GB", "GBR", "IR", "IRN", "LHR", "IKA",
-        "GBFXT", "123456789", "1234567", "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
-        "\x00", "NaN", "Infinity", "X" * 300,
+        "GBFXT", "123456789", "1234567", ARABIC_INDIC_MMSI,
+        "\x00", "NaN", "Infinity", "X" * 300, "\ud800", "\udc00x", "\ud800\udc00",
     ]),
     _offset_datetimes(),
     st.from_regex(r"\A\d{4,10}\Z"),
@@ -261,21 +280,23 @@ JSON_SCALARS = st.one_of(
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12) | st.sampled_from(known_keys()), children, max_size=4),
+    | st.dictionaries(st.text(max_size=12) | st.deferred(lambda: st.sampled_from(known_keys())),
+                      children, max_size=4),
     max_leaves=10,
 )
 
 
 def _dumps(doc: Any, ascii_only: bool) -> bytes:
-    # The standard library, not orjson: it writes big ints and Infinity, which orjson refuses.
-    return json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8")
+    # The standard library, not orjson: it writes big ints, Infinity and lone surrogates
+    # (as escapes, or as the invalid UTF-8 "surrogatepass" makes), all of which orjson refuses.
+    return json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
 
 
 @st.composite
-def mutated_docs(draw: st.DrawFn, pool: tuple[tuple[str, dict[str, Any]], ...]) -> tuple[str, Any]:
+def mutated_docs(draw: st.DrawFn, pool: Pool) -> tuple[str, Any]:
     """A valid document from the pool with one to three structural mutations."""
-    topic, doc = draw(st.sampled_from(pool))
-    doc = copy.deepcopy(doc)
+    topic, original = draw(st.sampled_from(pool))
+    doc: Any = copy.deepcopy(original)
     for _ in range(draw(st.integers(1, 3))):
         op = draw(st.sampled_from(["replace", "replace", "delete", "add", "mode"]))
         if op == "mode":
@@ -286,7 +307,8 @@ def mutated_docs(draw: st.DrawFn, pool: tuple[tuple[str, dict[str, Any]], ...]) 
         if op == "add":
             target = _at(doc, path)
             if isinstance(target, dict):
-                target[draw(st.sampled_from(known_keys()) | st.text(max_size=20))] = draw(JSON_VALUES)
+                key = draw(st.sampled_from(known_keys()) | st.text(max_size=20))
+                target[key] = draw(JSON_VALUES)
             elif isinstance(target, list):
                 target.insert(draw(st.integers(0, len(target))), draw(JSON_VALUES))
             elif path:
@@ -325,7 +347,7 @@ def byte_mutations(draw: st.DrawFn, data: bytes) -> bytes:
 
 
 @st.composite
-def inputs(draw: st.DrawFn, pool: tuple[tuple[str, dict[str, Any]], ...],
+def inputs(draw: st.DrawFn, pool: Pool,
            hostile: dict[str, tuple[Any, bytes]]) -> tuple[str | None, bytes]:
     """One message value and the topic it came from; mostly mutated valid events."""
     kind = draw(st.sampled_from(
@@ -357,7 +379,7 @@ def raw_batches(draw: st.DrawFn, max_size: int = 6) -> list[RawMessage]:
     batch = []
     for i, (topic, value) in enumerate(values):
         topic = draw(st.sampled_from([topic] * 6 + [
-            None, "", "raw.passenger", "raw.freight", "raw.vessel", "test-1.raw.vessel", "raw.unknown",
+            None, "", "raw.passenger", "raw.freight", "raw.vessel", "t-1.raw.vessel", "raw.unknown",
         ]))
         batch.append(RawMessage(
             value=value,
@@ -385,7 +407,8 @@ def event_batches(draw: st.DrawFn, max_size: int = 6) -> list[RawMessage]:
 
 # --- what every dead letter must satisfy ------------------------------------------------
 
-_STRING_LITERAL = re.compile(rb'"((?:[^"\\]|\\.)*)"(?!\s*:)', re.DOTALL)
+#: A JSON string literal, and the colon after it when it is a key.
+_STRING_LITERAL = re.compile(rb'"((?:[^"\\]|\\.)*)"(\s*:)?', re.DOTALL)
 
 
 def _parse(value: bytes) -> Any:
@@ -402,7 +425,11 @@ def _input_strings(value: bytes) -> list[str]:
     if doc is not None:
         return [node for node in _walk(doc) if isinstance(node, str)]
     # Not JSON: take whatever looks like a string value in it.
-    return [m.group(1).decode("utf-8", "replace") for m in _STRING_LITERAL.finditer(value)]
+    return [
+        m.group(1).decode("utf-8", "replace")
+        for m in _STRING_LITERAL.finditer(value)
+        if m.group(2) is None
+    ]
 
 
 def _leaked_run(detail: str, values: Sequence[str]) -> str | None:
@@ -417,14 +444,18 @@ def _leaked_run(detail: str, values: Sequence[str]) -> str | None:
     return None
 
 
-def _event_id_of(value: bytes) -> str | None:
+def _string_field(value: bytes, name: str) -> str | None:
     doc = _parse(value)
-    return doc.get("event_id") if isinstance(doc, dict) and isinstance(doc.get("event_id"), str) else None
+    found = doc.get(name) if isinstance(doc, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _event_id_of(value: bytes) -> str | None:
+    return _string_field(value, "event_id")
 
 
 def _source_id_of(value: bytes) -> str | None:
-    doc = _parse(value)
-    return doc.get("source_id") if isinstance(doc, dict) and isinstance(doc.get("source_id"), str) else None
+    return _string_field(value, "source_id")
 
 
 def assert_sound_dead_letter(dl: DeadLetter, raw: RawMessage, stage: str) -> None:
@@ -459,6 +490,7 @@ def assert_each_once(raws: Sequence[RawMessage], dead: Sequence[DeadLetter],
 
 
 def check_normalise_batch(raws: list[RawMessage], max_bytes: int) -> None:
+    """normalise_batch: each message once, as an event (with its source) or a dead letter."""
     result = normalise_batch(raws, max_bytes)
     assert len(result.events) == len(result.sources)
     produced = Counter(r.offset for r in result.sources)
@@ -477,12 +509,13 @@ def test_normalise_batch_accounts_for_every_message(raws: list[RawMessage], max_
 
 @pytest.mark.parametrize("name", sorted(hostile_raw()))
 def test_normalise_batch_survives_hostile_literals(name: str) -> None:
-    """Each named hostile message (deep nesting, NaN, huge strings...) gives one event or one dead letter."""
+    """Each named hostile message, deep, NaN or huge, gives an event or a dead letter."""
     topic, value = hostile_raw()[name]
     check_normalise_batch([RawMessage(value, b"k", topic, 0, 0, BROKER_MS)], 1_000_000)
 
 
 def check_normalise_hop(hop: NormaliseHop, raws: list[RawMessage]) -> None:
+    """NormaliseHop: each message once; encoded events within the limit and readable downstream."""
     out = hop.run(raws)
     limit = hop.settings.worker.max_event_bytes
     assert len(out.events) == len(out.encoded)
@@ -531,7 +564,7 @@ def padded_passengers(draw: st.DrawFn) -> RawMessage:
 @FUZZ_SMALL
 @given(raw=padded_passengers())
 def test_normalise_hop_refuses_events_over_the_limit(raw: RawMessage) -> None:
-    """A valid event whose JSON exceeds max_event_bytes becomes exactly one event_too_large dead letter."""
+    """A valid event whose JSON exceeds max_event_bytes becomes one event_too_large dead letter."""
     check_normalise_hop(NormaliseHop(SMALL_LIMIT_SETTINGS), [raw])
     out = NormaliseHop(SMALL_LIMIT_SETTINGS).run([raw])
     size = len(normalise_batch([raw]).events[0].model_dump_json().encode())
@@ -547,7 +580,8 @@ def test_normalise_hop_survives_hostile_literals(name: str) -> None:
     """Each named hostile message gives one event or one dead letter at both event limits."""
     topic, value = hostile_raw()[name]
     for hop_settings in (Settings(), SMALL_LIMIT_SETTINGS):
-        check_normalise_hop(NormaliseHop(hop_settings), [RawMessage(value, b"k", topic, 0, 0, BROKER_MS)])
+        raws = [RawMessage(value, b"k", topic, 0, 0, BROKER_MS)]
+        check_normalise_hop(NormaliseHop(hop_settings), raws)
 
 
 def test_normalise_hop_refuses_a_huge_but_valid_event() -> None:
@@ -564,6 +598,7 @@ def test_normalise_hop_refuses_a_huge_but_valid_event() -> None:
 
 
 def check_parse_events(raws: list[RawMessage]) -> None:
+    """parse_events: each message once, as an event or an enrich dead letter."""
     events, dead = parse_events(raws)
     made = Counter(ev.event_id for ev in events)
     assert len(events) + len(dead) == len(raws)
@@ -579,6 +614,7 @@ def test_parse_events_accounts_for_every_message(raws: list[RawMessage]) -> None
 
 
 def check_decide(hop: DecideHop, raws: list[RawMessage]) -> None:
+    """DecideHop: each message once, as a score (with its enriched event) or a dead letter."""
     out = hop.run(raws)
     assert len(out.enriched) == len(out.scores)
     assert len(out.scores) + len(out.deadletters) == len(raws)
@@ -608,12 +644,23 @@ def one_vessel_batches(draw: st.DrawFn) -> list[list[RawMessage]]:
     for index in picked:
         doc = copy.deepcopy(ships[index])
         doc["mmsi"] = "235000001"
+        # Valid but extreme times and places, where track arithmetic could go wrong.
+        if draw(st.booleans()):
+            doc["observed_at"] = draw(st.sampled_from(EXTREME_TIMES) | _offset_datetimes())
+        if draw(st.booleans()):
+            doc["position"] = draw(st.none() | st.fixed_dictionaries({
+                "lat": st.sampled_from([-90, 90, 0, 5e-324]) | st.floats(-90, 90),
+                "lon": st.sampled_from([-180, 180, -0.0]) | st.floats(-180, 180),
+            }))
         if draw(st.booleans()):
             _, doc = draw(mutated_docs((("events.vessel", doc),)))
         values.append(_dumps(doc, True))
     ids = [i for i in map(_event_id_of, values) if i is not None]
     assume(len(ids) == len(set(ids)))
-    raws = [RawMessage(v, b"mmsi:235000001", "events.vessel", 1, i, BROKER_MS) for i, v in enumerate(values)]
+    raws = [
+        RawMessage(v, b"mmsi:235000001", "events.vessel", 1, i, BROKER_MS)
+        for i, v in enumerate(values)
+    ]
     cut = draw(st.integers(0, len(raws)))
     return [raws[:cut], raws[cut:]]
 
@@ -628,7 +675,7 @@ def test_decide_hop_keeps_accounting_across_track_state(batches: list[list[RawMe
 
 
 def test_decide_hop_scores_a_replayed_report_each_time() -> None:
-    """The same vessel report twice in a batch and again in the next gives three scores, no dead letter."""
+    """A vessel report twice in a batch and again in the next gives three scores, no dead letter."""
     ship = next(doc for t, doc in event_pool() if t == "events.vessel" and doc.get("position"))
     value = orjson.dumps(ship)
     hop = fresh_decide_hop()
@@ -675,7 +722,7 @@ def test_dead_letter_keeps_the_original_bytes(
     value: bytes, key: bytes | None, topic: str | None, partition: int | None,
     offset: int | None, stage: Any, reason: str, detail: str,
 ) -> None:
-    """A dead letter's payload decodes to the original (or its first PAYLOAD_LIMIT bytes), hashed whole."""
+    """A dead letter's payload is the original or its first PAYLOAD_LIMIT bytes, hashed whole."""
     raw = RawMessage(value, key, topic, partition, offset, BROKER_MS)
     dl = dead_letter(raw, stage, reason, detail)
     kept = base64.b64decode(dl.payload_b64, validate=True)
@@ -687,5 +734,8 @@ def test_dead_letter_keeps_the_original_bytes(
     assert dl.payload_size == len(value)
     assert (dl.stage, dl.reason, dl.detail) == (stage, reason, detail[:1000])
     assert (dl.source_topic, dl.source_partition, dl.source_offset) == (topic, partition, offset)
-    assert dl.source_key_b64 is None if key is None else base64.b64decode(dl.source_key_b64) == key
+    if key is None:
+        assert dl.source_key_b64 is None
+    else:
+        assert dl.source_key_b64 is not None and base64.b64decode(dl.source_key_b64) == key
     assert DeadLetter.model_validate_json(dl.model_dump_json()) == dl
