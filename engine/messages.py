@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from engine.errors import InvalidMessage
 from schemas import DeadLetter
 from schemas.deadletter import PAYLOAD_LIMIT, Stage
 
@@ -23,9 +24,17 @@ class RawMessage:
     timestamp_ms: int | None = None
 
     def received_at(self) -> datetime:
-        """The broker's timestamp when there is one, else now (file replay)."""
+        """The broker's timestamp when there is one, else now (file replay).
+
+        Raises InvalidMessage when the timestamp is not a representable time.
+        """
         if self.timestamp_ms is not None and self.timestamp_ms > 0:
-            return datetime.fromtimestamp(self.timestamp_ms / 1000, tz=UTC)
+            try:
+                return datetime.fromtimestamp(self.timestamp_ms / 1000, tz=UTC)
+            except (ValueError, OverflowError, OSError):
+                raise InvalidMessage(
+                    "invalid_timestamp", "the message's broker timestamp is not a valid time"
+                ) from None
         return datetime.now(tz=UTC)
 
 
@@ -54,6 +63,10 @@ def describe_validation_error(exc: Exception, limit: int = 5) -> str:
         return type(exc).__name__
     parts = []
     for err in errors(include_input=False, include_url=False)[:limit]:
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "(root)"
-        parts.append(f"{loc}: {err.get('type')}")
+        loc = [str(p) for p in err.get("loc", ())]
+        if err.get("type") == "extra_forbidden" and loc:
+            # The name of an unknown field is producer input and may itself be
+            # personal data; say where, not what.
+            loc[-1] = "<unknown field>"
+        parts.append(f"{'.'.join(loc) or '(root)'}: {err.get('type')}")
     return "; ".join(parts)

@@ -28,7 +28,7 @@ class Arrival(Record):
 class MeansOfTransport(Record):
     """What carries the goods; which fields are set depends on the mode of transport."""
 
-    vessel_imo: str | None = Field(default=None, pattern=r"^\d{7}$")
+    vessel_imo: str | None = Field(default=None, pattern=r"^[0-9]{7}$")
     flight: str | None = Field(default=None, max_length=8)
     vehicle_registration: str | None = Field(default=None, max_length=15)
     trailer_registration: str | None = Field(default=None, max_length=15)
@@ -37,7 +37,7 @@ class MeansOfTransport(Record):
 class GoodsItem(Record):
     """One goods item of the consignment."""
 
-    hs_code: str = Field(pattern=r"^\d{4,10}$", description="Harmonized System code, 4 to 10 digits.")
+    hs_code: str = Field(pattern=r"^[0-9]{4,10}$", description="Harmonized System code, 4 to 10 digits.")
     description: str = Field(max_length=500)
     gross_mass_kg: float = Field(gt=0, le=1e7)
     packages: int = Field(ge=0, le=1_000_000)
@@ -51,7 +51,7 @@ class FreightEvent(Record):
     """One consignment declaration."""
 
     mode: Literal["freight"] = "freight"
-    event_id: str = Field(description="Deterministic id derived from the source and its id.")
+    event_id: str = Field(min_length=1, max_length=100, description="Deterministic id derived from the source and its id.")
     source: str = Field(max_length=20)
     source_id: str = Field(max_length=200)
     occurred_at: AwareDatetime = Field(description="When the declaration was lodged.")

@@ -20,14 +20,14 @@ class VesselEvent(Record):
     """A position report or a static/voyage data report from AIS."""
 
     mode: Literal["vessel"] = "vessel"
-    event_id: str
+    event_id: str = Field(min_length=1, max_length=100)
     source: str = Field(max_length=20)
     source_id: str = Field(max_length=200)
     occurred_at: AwareDatetime = Field(description="Same as observed_at for AIS.")
     received_at: AwareDatetime
     report_type: Literal["position", "voyage"]
-    mmsi: str = Field(pattern=r"^\d{9}$")
-    imo: str | None = Field(default=None, pattern=r"^\d{7}$")
+    mmsi: str = Field(pattern=r"^[0-9]{9}$")
+    imo: str | None = Field(default=None, pattern=r"^[0-9]{7}$")
     name: str | None = Field(default=None, max_length=40)
     call_sign: str | None = Field(default=None, max_length=10)
     flag: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="Flag state, ISO alpha-2.")

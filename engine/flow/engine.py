@@ -83,9 +83,22 @@ class HotPath:
             if now_up != up:
                 if now_up:
                     log.warning("broker.reachable", bootstrap=self.settings.kafka.bootstrap_servers)
+                    # A broker that lost its topics (the embedded one keeps nothing)
+                    # gets them back with the right partition counts before a
+                    # producer's request auto-creates them with the broker's default.
+                    with contextlib.suppress(Exception):
+                        await self._ensure_topics()
                 else:
                     log.error("broker.unreachable", bootstrap=self.settings.kafka.bootstrap_servers)
                 up = now_up
+
+    async def _ensure_topics(self) -> None:
+        await ensure_topics(
+            self.settings.kafka.bootstrap_servers,
+            [*self.settings.topics.all_names(), tracks_changelog(self.settings)],
+            self.settings.topics.partitions,
+            self.settings.topics.replication_factor,
+        )
 
     async def _guard(self, loop: BatchLoop) -> None:
         # A loop that fails (broker gone, say) is restarted after a pause, so the
@@ -95,12 +108,7 @@ class HotPath:
         while not self.stopping.is_set():
             try:
                 if failures:
-                    await ensure_topics(
-                        self.settings.kafka.bootstrap_servers,
-                        [*self.settings.topics.all_names(), tracks_changelog(self.settings)],
-                        self.settings.topics.partitions,
-                        self.settings.topics.replication_factor,
-                    )
+                    await self._ensure_topics()
                 await loop.run(self.stopping)
                 failures = 0
             except asyncio.CancelledError:

@@ -176,6 +176,12 @@ class DecideHop:
                         dead_letter(raw, "enrich", "invalid_schema", describe_validation_error(exc))
                     )
                     continue
+                topic_mode = _events_mode(raw.topic)
+                if topic_mode is not None and topic_mode != event.mode:
+                    out.deadletters.append(dead_letter(
+                        raw, "enrich", "mode_mismatch", f"a {event.mode} event on the {topic_mode} topic"
+                    ))
+                    continue
                 events.append(event)
                 if isinstance(event, VesselEvent):
                     partition_of[entity_key(event)] = raw.partition or 0

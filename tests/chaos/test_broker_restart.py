@@ -68,6 +68,11 @@ def test_workers_ride_out_a_broker_restart(tmp_path: Path) -> None:
         assert [broker_up_metric(w.metrics_port) for w in cluster.workers.values()] == [0.0, 0.0]
 
         broker = EmbeddedBroker(port=port).start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(
+            broker_up_metric(w.metrics_port) == 1.0 for w in cluster.workers.values()
+        ):
+            time.sleep(0.5)
         after = asyncio.run(score_all(settings, list(gen.messages(1_000)), cluster, timeout_s=150))
         assert len(after.scores) == 1_000, f"only {len(after.scores)} scored after the restart"
         assert {i: w.process.pid for i, w in cluster.workers.items()} == pids

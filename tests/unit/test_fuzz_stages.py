@@ -739,3 +739,13 @@ def test_dead_letter_keeps_the_original_bytes(
     else:
         assert dl.source_key_b64 is not None and base64.b64decode(dl.source_key_b64) == key
     assert DeadLetter.model_validate_json(dl.model_dump_json()) == dl
+
+
+def test_decide_hop_refuses_an_event_on_another_modes_topic() -> None:
+    """A passenger event read from events.freight is a dead letter (mode_mismatch), not a score."""
+    from tests.fixtures.events import passenger_doc, raw_message
+
+    norm = NormaliseHop(Settings()).run([raw_message(passenger_doc(), topic="raw.passenger")])
+    hop = DecideHop(Settings(), ChangelogStore("t", "", "x"))
+    out = hop.run([RawMessage(value=norm.encoded[0], topic="events.freight", partition=0)])
+    assert out.scores == [] and [d.reason for d in out.deadletters] == ["mode_mismatch"]

@@ -226,3 +226,24 @@ def test_deadletter_without_key_or_topic_still_round_trips() -> None:
     assert dead.source_topic is None and dead.source_offset is None
     assert base64.b64decode(dead.payload_b64) == b"[1]"
     DeadLetter.model_validate_json(dead.model_dump_json())
+
+
+def test_digits_from_other_scripts_are_not_an_mmsi() -> None:
+    """An MMSI written in Arabic-Indic digits is refused, so it cannot split a vessel's track."""
+    doc = {**vessel_doc(), "mmsi": "١٢٣٤٥٦٧٨٩"}
+    letter = _only_deadletter(RawMessage(value=orjson.dumps(doc), topic="raw.vessel"))
+    assert letter.reason == "invalid_schema" and "mmsi" in letter.detail
+
+
+def test_an_unknown_field_name_is_not_repeated_in_the_detail() -> None:
+    """A producer's unknown key may itself be personal data: the detail says where, not what."""
+    doc = {**passenger_doc(), "Jane Example 1984-02-11 X1234567": "x"}
+    letter = _only_deadletter(RawMessage(value=orjson.dumps(doc), topic="raw.passenger"))
+    assert letter.reason == "invalid_schema"
+    assert "Jane" not in letter.detail and "<unknown field>" in letter.detail
+
+
+def test_a_broker_timestamp_beyond_any_date_is_its_own_reason() -> None:
+    """A timestamp that is not a representable time is refused as such, not as a parser bug."""
+    raw = RawMessage(value=orjson.dumps(vessel_doc()), topic="raw.vessel", timestamp_ms=10**15)
+    assert _only_deadletter(raw).reason == "invalid_timestamp"
