@@ -58,7 +58,7 @@ class BenchPlan:
     def for_mode(cls, quick: bool) -> BenchPlan:
         """The quick plan (CI, a first look) or the full one (the README figures)."""
         if quick:
-            return cls(20_000, (2000,), 8.0, (1,))
+            return cls(50_000, (2000,), 10.0, (1,))
         return cls(100_000, (500, 2000, 5000), 20.0, (1, 2))
 
 
@@ -215,6 +215,7 @@ class Session:
         }
         self.settings = Settings(**overrides)
         self.plan = plan
+        self.broker_pid = broker.process.pid if broker.process else 0
         self.target = target
         self.n_workers = workers
         self.run_dir = run_dir / f"{'-'.join(target)}-{workers}w-{tag}"
@@ -293,10 +294,15 @@ class Session:
     async def throughput(self, messages: Sequence[TrafficMessage]) -> dict[str, Any]:
         """Events per second draining a backlog, from the output records' own timestamps."""
         before = len(self.log.stamps_ms)
-        cpu0 = sum(cpu_seconds(w.process.pid) for w in self.workers)
+        pids = [w.process.pid for w in self.workers]
+        cpu0 = sum(cpu_seconds(p) for p in pids)
+        others0 = cpu_seconds(self.broker_pid) + cpu_seconds(os.getpid())
+        wall0 = time.monotonic()
         await produce(self.settings, messages)
         await self.wait_for(before + len(messages))
-        cpu = sum(cpu_seconds(w.process.pid) for w in self.workers) - cpu0
+        wall = time.monotonic() - wall0
+        cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+        others = cpu_seconds(self.broker_pid) + cpu_seconds(os.getpid()) - others0
         stamps = sorted(self.log.stamps_ms[before:before + len(messages)])
         lo, hi = stamps[len(stamps) // 20], stamps[len(stamps) * 19 // 20]
         eps = (len(stamps) * 0.9) / max(0.001, (hi - lo) / 1000)
@@ -304,6 +310,10 @@ class Session:
             "eps": round(eps),
             "events": len(messages),
             "worker_cpu_us_per_event": round(cpu / len(messages) * 1e6, 1),
+            # Cores kept busy by the workers, and by the broker and this process
+            # (traffic and readers), over the run: how close the machine was to full.
+            "cores_busy_workers": round(cpu / wall, 2),
+            "cores_busy_broker_and_bench": round(others / wall, 2),
             "stage_us_per_event": stage_costs(self.workers),
             "rss_mb": [round(peak_rss_bytes(w.process.pid) / 2**20, 1) for w in self.workers],
         }
@@ -381,6 +391,10 @@ async def run(plan: BenchPlan, run_dir: Path, broker: EmbeddedBroker) -> dict[st
     return report
 
 
+def _busy(run: dict[str, Any]) -> str:
+    return f"{run['cores_busy_workers']} + {run['cores_busy_broker_and_bench']}"
+
+
 def markdown(report: dict[str, Any]) -> str:
     """The report as a Markdown page for the README and for people."""
     m = report["machine"]
@@ -399,6 +413,11 @@ def markdown(report: dict[str, Any]) -> str:
         f"| peak RSS per worker, MB | {report['rss_mb_1w']} | {report.get('baseline_rss_mb_1w', '–')} | |",
         f"| worker CPU µs/event, 1 worker | {report['pipeline_throughput_1w']['worker_cpu_us_per_event']} | "
         f"{report['baseline_throughput_1w']['worker_cpu_us_per_event']} | |",
+        f"| cores busy, 1 worker: workers + (broker and load generator) | "
+        f"{_busy(report['pipeline_throughput_1w'])} | {_busy(report['baseline_throughput_1w'])} | of {m['cores']} |",
+        f"| cores busy, 2 workers: workers + (broker and load generator) | "
+        f"{_busy(report['pipeline_throughput_2w'])} | "
+        f"{_busy(report['baseline_throughput_2w']) if 'baseline_throughput_2w' in report else '–'} | of {m['cores']} |",
         "",
         "Latency, produce → score record on its topic, ms:",
         "",

@@ -150,11 +150,13 @@ class BatchLoop:
         batches: dict[tuple[str, int], BatchBuilder] = {}
         futures = []
         for o in records:
+            parts = self.partitions.get(o.topic)
+            if parts is None:
+                parts = self.partitions[o.topic] = sorted(await self.producer.partitions_for(o.topic))
             partition = o.partition
-            if partition is None:
-                parts = self.partitions.get(o.topic)
-                if parts is None:
-                    parts = self.partitions[o.topic] = sorted(await self.producer.partitions_for(o.topic))
+            if partition is None or partition >= len(parts):
+                # No partition asked for, or the topic has fewer than the source:
+                # hash the key as Kafka's default partitioner does.
                 partition = self.partitioner(o.key, parts, parts)
             builder = batches.get((o.topic, partition))
             if builder is None:
