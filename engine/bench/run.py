@@ -59,7 +59,11 @@ class BenchPlan:
         """The quick plan (CI, a first look) or the full one (the README figures)."""
         if quick:
             return cls(50_000, (2000,), 10.0, (1,))
-        return cls(100_000, (500, 2000, 5000), 20.0, (1, 2))
+        # Latency windows stay at 10 s: the embedded broker's memory store costs
+        # more CPU per request as its partitions grow (0.6 -> 1.1 cores over 30 s at
+        # 2,000 events/s, with latency growing in step), so longer windows measure
+        # the broker's growth rather than the engine.
+        return cls(100_000, (500, 2000, 5000), 10.0, (1, 2))
 
 
 @dataclass
@@ -369,15 +373,20 @@ async def run(plan: BenchPlan, run_dir: Path, broker: EmbeddedBroker) -> dict[st
         for n in counts:
             async with Session(broker, plan, target, n, run_dir) as session:
                 result = await session.throughput(messages)
-                report[f"{name}_throughput_{n}w"] = result
-                report[f"{name}_eps_{n}w"] = result["eps"]
-                if n == 1:
-                    key = "rss_mb_1w" if name == "pipeline" else "baseline_rss_mb_1w"
-                    report[key] = result["rss_mb"][0]
-                    lat = {}
-                    for rate in plan.latency_rates:
-                        lat[str(rate)] = await session.latency(rate, plan.latency_seconds)
-                    report[f"{name}_latency_ms"] = lat
+            report[f"{name}_throughput_{n}w"] = result
+            report[f"{name}_eps_{n}w"] = result["eps"]
+        report["rss_mb_1w" if name == "pipeline" else "baseline_rss_mb_1w"] = (
+            report[f"{name}_throughput_1w"]["rss_mb"][0]
+        )
+        # Latency on fresh topics, one session per rate: the embedded broker's memory
+        # store answers more slowly as a partition grows (p99 at 2,000/s was ~280 ms
+        # on topics already holding the 100,000-event backlog), which would measure
+        # the broker, not the engine.
+        latency = {}
+        for rate in plan.latency_rates:
+            async with Session(broker, plan, target, 1, run_dir) as session:
+                latency[str(rate)] = await session.latency(rate, plan.latency_seconds)
+        report[f"{name}_latency_ms"] = latency
     report["ratio_vs_baseline"] = round(report["pipeline_eps_1w"] / max(1, report["baseline_eps_1w"]), 2)
     report["scaling_2w"] = round(report["pipeline_eps_2w"] / max(1, report["pipeline_eps_1w"]), 2)
     report["p99_ms_at_2000"] = report["pipeline_latency_ms"].get("2000", {}).get("p99")
