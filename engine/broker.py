@@ -16,7 +16,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -58,6 +60,39 @@ def port_is_free(host: str, port: int) -> bool:
         return True
 
 
+def spawn(argv: list[str], output: IO[bytes] | int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start a child process we own: the broker or a worker.
+
+    It gets SIGTERM if we die, so nothing outlives a killed test run or demo; and
+    it runs in its own session, so a Ctrl-C meant for `gatehound up` does not stop
+    it before the workers have drained: we stop our children ourselves.
+    """
+    return subprocess.Popen(
+        argv,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        preexec_fn=die_with_parent,
+        start_new_session=True,
+    )
+
+
+async def assign_all(consumer: AIOKafkaConsumer, names: Iterable[str], from_end: bool = False) -> None:
+    """Assign every partition of the topics (no consumer group) at their start or their end."""
+    await consumer.topics()
+    tps = [
+        TopicPartition(name, p) for name in names for p in sorted(consumer.partitions_for_topic(name) or ())
+    ]
+    consumer.assign(tps)
+    if from_end:
+        await consumer.seek_to_end(*tps)
+        for tp in tps:
+            await consumer.position(tp)  # resolve now, before anything new arrives
+    else:
+        await consumer.seek_to_beginning(*tps)
+
+
 def die_with_parent() -> None:
     """Ask Linux to SIGTERM this (child) process when its parent dies."""
     # Linux: the broker gets SIGTERM when the process that started it dies, so a
@@ -88,7 +123,7 @@ async def metadata_ready(bootstrap: str, timeout_s: float = 5.0) -> bool:
     finally:
         try:
             await admin.close()
-        except Exception:  # noqa: BLE001 - closing a half-started client
+        except Exception:  # closing a half-started client; nothing to report
             pass
 
 
@@ -147,16 +182,8 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
-        self.process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            preexec_fn=die_with_parent,
-            # Own session: a Ctrl-C meant for `gatehound up` must not kill the broker
-            # before the workers have drained; we stop it ourselves.
-            start_new_session=True,
+        self.process = spawn(
+            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url], out, env
         )
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:

@@ -78,7 +78,7 @@ STATE_RESTORED = Counter(
 )
 
 
-class timed:  # noqa: N801 - used as a context manager, reads like a phrase
+class timed:  # lower case: used as `with timed("stage"):`, it reads as a phrase
     """Add the time spent in a ``with`` block to ``gatehound_stage_seconds_total{stage}``."""
 
     __slots__ = ("counter", "started")

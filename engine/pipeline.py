@@ -45,7 +45,9 @@ class Pipeline:
         """Push one batch of raw messages through both hops."""
         normalised = self.normalise.run(messages)
         hop = [
-            RawMessage(value=value, key=entity_key(ev).encode("utf-8"), topic=f"events.{ev.mode}", partition=0)
+            RawMessage(
+                value=value, key=entity_key(ev).encode("utf-8"), topic=f"events.{ev.mode}", partition=0
+            )
             for ev, value in zip(normalised.events, normalised.encoded, strict=True)
         ]
         decided = self.decide.run(hop)

@@ -56,7 +56,9 @@ class WorkerSettings(BaseModel):
     )
     linger_ms: int = Field(default=2, ge=0, le=1000, description="Producer wait to fill a batch.")
     session_timeout_ms: int = Field(
-        default=10_000, ge=1000, description="Group session timeout; a dead worker's partitions move after it."
+        default=10_000,
+        ge=1000,
+        description="Group session timeout; a dead worker's partitions move after it.",
     )
     store: str = Field(default="memory://", description="Faust table store: memory:// or rocksdb://.")
     data_dir: str = Field(default=".gatehound", description="Where worker state files live.")

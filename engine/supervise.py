@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
-from engine.broker import die_with_parent, free_port
+from engine.broker import assign_all, free_port, spawn
 from engine.settings import Settings
 
 
@@ -61,16 +61,7 @@ def start_worker(
         **(extra_env or {}),
     }
     with log_path.open("ab") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", *module_args],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            preexec_fn=die_with_parent,
-            # Own session: Ctrl-C on `gatehound up` must not stop workers before they drain.
-            start_new_session=True,
-        )
+        proc = spawn([sys.executable, "-m", *module_args], fh, env)
     return WorkerProcess(index, proc, log_path, port)
 
 
@@ -152,19 +143,7 @@ class OutputWatch:
         )
         await consumer.start()
         try:
-            await consumer.topics()
-            tps = [
-                TopicPartition(name, p)
-                for name in names
-                for p in sorted(consumer.partitions_for_topic(name) or ())
-            ]
-            consumer.assign(tps)
-            if from_end:
-                await consumer.seek_to_end(*tps)
-                for tp in tps:
-                    await consumer.position(tp)  # resolve now, before anything new arrives
-            else:
-                await consumer.seek_to_beginning(*tps)
+            await assign_all(consumer, names, from_end)
             self.ready.set()
             while stop is None or not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200)

@@ -91,7 +91,7 @@ def _banner(broker: EmbeddedBroker, workers: list[WorkerProcess], run_dir: Path,
             for w in workers
         ),
         f"  demo traffic: {opts.rate:g} events/s, seed {opts.seed}; "
-        f"{'for %gs' % opts.duration_s if opts.duration_s else 'until Ctrl-C'}",
+        f"{f'for {opts.duration_s:g} s' if opts.duration_s else 'until Ctrl-C'}",
         f"  follow a topic: GATEHOUND_KAFKA__BOOTSTRAP_SERVERS={broker.bootstrap} gatehound tail alerts",
     ]
     print("\n".join(lines), flush=True)

@@ -51,7 +51,9 @@ class FreightEvent(Record):
     """One consignment declaration."""
 
     mode: Literal["freight"] = "freight"
-    event_id: str = Field(min_length=1, max_length=100, description="Deterministic id derived from the source and its id.")
+    event_id: str = Field(
+        min_length=1, max_length=100, description="Deterministic id derived from the source and its id."
+    )
     source: str = Field(max_length=20)
     source_id: str = Field(max_length=200)
     occurred_at: AwareDatetime = Field(description="When the declaration was lodged.")

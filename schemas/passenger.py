@@ -81,7 +81,9 @@ class PassengerEvent(Record):
     """One traveller on one movement."""
 
     mode: Literal["passenger"] = "passenger"
-    event_id: str = Field(min_length=1, max_length=100, description="Deterministic id derived from the source and its id.")
+    event_id: str = Field(
+        min_length=1, max_length=100, description="Deterministic id derived from the source and its id."
+    )
     source: str = Field(description="Which feed this came from: api, pnr, json.", max_length=20)
     source_id: str = Field(description="The source message's own id.", max_length=200)
     occurred_at: AwareDatetime = Field(description="When the source message was created.")

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from engine.broker import EmbeddedBroker, ensure_topics
+from engine.broker import EmbeddedBroker, assign_all, ensure_topics
 from engine.settings import Settings
 from engine.simulate import TrafficGenerator, TrafficMessage
 from engine.supervise import WorkerProcess, cpu_seconds, peak_rss_bytes, start_worker, stop_worker
@@ -100,10 +100,7 @@ async def follow_outputs(
     )
     await consumer.start()
     try:
-        await consumer.topics()
-        tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+        await assign_all(consumer, [name])
         while True:
             batch = await consumer.getmany(timeout_ms=100, max_records=10_000)
             for messages in batch.values():
@@ -400,8 +397,14 @@ async def run(plan: BenchPlan, run_dir: Path, broker: EmbeddedBroker) -> dict[st
     return report
 
 
-def _busy(run: dict[str, Any]) -> str:
+def _busy(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "–"
     return f"{run['cores_busy_workers']} + {run['cores_busy_broker_and_bench']}"
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -415,18 +418,21 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "| measure | pipeline | baseline (trivial Faust agent) | target |",
         "|---|---|---|---|",
-        f"| events/s, 1 worker | {report['pipeline_eps_1w']:,} | {report['baseline_eps_1w']:,} | ≥ {TARGETS['pipeline_eps_1w']:,} |",
-        f"| events/s, 2 workers | {report['pipeline_eps_2w']:,} | {report.get('baseline_eps_2w', '–')} | ≥ 1.8× 1 worker |",
-        f"| pipeline ÷ baseline, 1 worker | {report['ratio_vs_baseline']} | | ≥ 1.5 |",
-        f"| 2 workers ÷ 1 worker | {report['scaling_2w']} | | ≥ 1.8 |",
-        f"| peak RSS per worker, MB | {report['rss_mb_1w']} | {report.get('baseline_rss_mb_1w', '–')} | |",
-        f"| worker CPU µs/event, 1 worker | {report['pipeline_throughput_1w']['worker_cpu_us_per_event']} | "
-        f"{report['baseline_throughput_1w']['worker_cpu_us_per_event']} | |",
-        f"| cores busy, 1 worker: workers + (broker and load generator) | "
-        f"{_busy(report['pipeline_throughput_1w'])} | {_busy(report['baseline_throughput_1w'])} | of {m['cores']} |",
-        f"| cores busy, 2 workers: workers + (broker and load generator) | "
-        f"{_busy(report['pipeline_throughput_2w'])} | "
-        f"{_busy(report['baseline_throughput_2w']) if 'baseline_throughput_2w' in report else '–'} | of {m['cores']} |",
+        _row("events/s, 1 worker", f"{report['pipeline_eps_1w']:,}", f"{report['baseline_eps_1w']:,}",
+             f"≥ {TARGETS['pipeline_eps_1w']:,}"),
+        _row("events/s, 2 workers", f"{report['pipeline_eps_2w']:,}",
+             f"{report.get('baseline_eps_2w', '–')}", "≥ 1.8× 1 worker"),
+        _row("pipeline ÷ baseline, 1 worker", report["ratio_vs_baseline"], "", "≥ 1.5"),
+        _row("2 workers ÷ 1 worker", report["scaling_2w"], "", "≥ 1.8"),
+        _row("peak RSS per worker, MB", report["rss_mb_1w"], report.get("baseline_rss_mb_1w", "–"), ""),
+        _row("worker CPU µs/event, 1 worker", report["pipeline_throughput_1w"]["worker_cpu_us_per_event"],
+             report["baseline_throughput_1w"]["worker_cpu_us_per_event"], ""),
+        _row("cores busy, 1 worker: workers + (broker and load generator)",
+             _busy(report.get("pipeline_throughput_1w")), _busy(report.get("baseline_throughput_1w")),
+             f"of {m['cores']}"),
+        _row("cores busy, 2 workers: workers + (broker and load generator)",
+             _busy(report.get("pipeline_throughput_2w")), _busy(report.get("baseline_throughput_2w")),
+             f"of {m['cores']}"),
         "",
         "Latency, produce → score record on its topic, ms:",
         "",
@@ -442,7 +448,8 @@ def markdown(report: dict[str, Any]) -> str:
               "| stage | µs/event |", "|---|---|"]
     for stage, us in report["stage_us_per_event"].items():
         lines.append(f"| {stage} | {us} |")
-    lines += ["", "Targets met: " + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in report["met"].items()), ""]
+    met = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in report["met"].items())
+    lines += ["", f"Targets met: {met}", ""]
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from pydantic import TypeAdapter, ValidationError
 
 from engine.enrich.reference import ReferenceData

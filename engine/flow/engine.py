@@ -113,7 +113,7 @@ class HotPath:
                 failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - reported, then retried
+            except Exception as exc:  # reported, counted, then retried
                 failures += 1
                 LOOP_FAILURES.labels(loop=loop.name, error=type(exc).__name__).inc()
                 log.error("loop.failed", loop=loop.name, error=type(exc).__name__,

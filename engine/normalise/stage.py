@@ -42,7 +42,7 @@ def normalise_batch(messages: Sequence[RawMessage], max_bytes: int = 1_000_000) 
             result.sources.append(raw)
         except InvalidMessage as exc:
             result.deadletters.append(dead_letter(raw, "normalise", exc.reason, exc.detail))
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the worker
+        except Exception as exc:  # a parser bug must not stop the worker
             result.deadletters.append(
                 dead_letter(raw, "normalise", "parser_error", type(exc).__name__)
             )

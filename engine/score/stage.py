@@ -95,7 +95,7 @@ class Scorer:
         for active in self.by_mode[event.mode]:
             try:
                 found = active.spec.evaluate(enriched, active.config, active.status)
-            except Exception as exc:  # noqa: BLE001 - one broken rule must not stop scoring
+            except Exception as exc:  # one broken rule must not stop scoring
                 RULE_ERRORS.labels(rule=active.spec.id).inc()
                 log.warning("rule.failed", rule_id=active.spec.id, event_id=event.event_id,
                             error=type(exc).__name__)

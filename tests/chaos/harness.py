@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from engine.bench.run import produce
+from engine.broker import assign_all
 from engine.flow.engine import tracks_changelog
 from engine.messages import RawMessage
 from engine.pipeline import Pipeline, PipelineResult
@@ -94,10 +95,8 @@ async def changelog_state(settings: Settings) -> dict[str, bytes]:
                                 enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
-        tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+        await assign_all(consumer, [name])
+        tps = list(consumer.assignment())
         ends = await consumer.end_offsets(tps)
         state: dict[str, bytes] = {}
         idle = 0
@@ -137,5 +136,16 @@ def assert_same_state(engine_state: dict[str, bytes], replay_state: dict[str, by
     assert not differ, f"{len(differ)} vessel tracks differ from replay, e.g. {differ[:3]}"
 
 
-__all__ = ["Cluster", "OutputWatch", "assert_matches_replay", "assert_same_state", "changelog_state",
-           "drain", "produce", "replay"]
+def assert_survived(
+    cluster: Cluster, watch: OutputWatch, expected: PipelineResult, expected_tracks: dict[str, bytes]
+) -> None:
+    """After a scenario: clean exits, replay's alerts, replay's state, dead letters written."""
+    codes = cluster.stop_all()
+    assert all(code == 0 for code in codes.values()), codes
+    assert_matches_replay(watch, expected)
+    assert_same_state(asyncio.run(changelog_state(cluster.settings)), expected_tracks)
+    assert len(watch.deadletters) >= len(expected.deadletters) > 0
+
+
+__all__ = ["Cluster", "OutputWatch", "assert_matches_replay", "assert_same_state",
+           "assert_survived", "changelog_state", "drain", "produce", "replay"]

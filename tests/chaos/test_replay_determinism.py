@@ -41,7 +41,8 @@ def test_fresh_app_from_offset_zero_decides_identically(kafka_bootstrap: str, tm
     asyncio.run(produce(first, messages))
 
     a = asyncio.run(run_app(first, tmp_path / "a", valid))
-    second = first.model_copy(update={"worker": first.worker.model_copy(update={"app_id": first.worker.app_id + "-b"})})
+    fresh_app = first.worker.model_copy(update={"app_id": first.worker.app_id + "-b"})
+    second = first.model_copy(update={"worker": fresh_app})
     b = asyncio.run(run_app(second, tmp_path / "b", valid))
 
     assert len(a.scores) == valid

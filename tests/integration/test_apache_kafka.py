@@ -23,7 +23,7 @@ def _docker_answers() -> str | None:
         return None
     except ImportError:
         return "the docker package is not installed (it comes with testcontainers)"
-    except Exception as exc:  # noqa: BLE001 - any failure means no engine to use
+    except Exception as exc:  # any failure means no engine to use
         return f"no Docker engine answers here ({type(exc).__name__})"
 
 
