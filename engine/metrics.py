@@ -67,6 +67,11 @@ LOOP_RUNNING = Gauge(
     "1 while a batch loop is connected and consuming, 0 while it is down or restarting.",
     ["loop"],
 )
+STALE_BATCHES = Counter(
+    "gatehound_stale_batches_total",
+    "Batches dropped unprocessed because their partitions were revoked after the fetch.",
+    ["loop"],
+)
 BROKER_UP = Gauge(
     "gatehound_broker_up",
     "1 when the worker's last metadata request to the cluster was answered, else 0.",

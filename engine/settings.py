@@ -73,7 +73,9 @@ class WorkerSettings(BaseModel):
         description="Largest normalised event; keeps every output under Kafka's 1 MB default.",
     )
     track_history: int = Field(
-        default=16, ge=2, description="Earlier fixes kept per vessel for movement rules."
+        default=64,
+        ge=2,
+        description="Fixes kept per vessel: how many later reports a redelivered one may trail by.",
     )
 
 

@@ -65,7 +65,7 @@ def start_worker(
     return WorkerProcess(index, proc, log_path, port)
 
 
-def stop_worker(worker: WorkerProcess, timeout_s: float = 15.0) -> int:
+def stop_worker(worker: WorkerProcess, timeout_s: float = 30.0) -> int:
     """SIGTERM a worker, SIGKILL it if it does not stop in time; return its exit code."""
     worker.stopping = True
     proc = worker.process

@@ -125,7 +125,7 @@ class HotPath:
         """Let each loop finish its batch and commit, then stop the producer."""
         self.stopping.set()
         if self.tasks:
-            done, pending = await asyncio.wait(self.tasks, timeout=15)
+            _, pending = await asyncio.wait(self.tasks, timeout=8)
             for t in pending:
                 t.cancel()
             await asyncio.gather(*self.tasks, return_exceptions=True)

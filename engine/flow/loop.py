@@ -15,7 +15,7 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 
 from engine.logs import get_logger
 from engine.messages import RawMessage
-from engine.metrics import CONSUMER_LAG, LOOP_RUNNING, STAGE_DURATION
+from engine.metrics import CONSUMER_LAG, LOOP_RUNNING, STAGE_DURATION, STALE_BATCHES
 from engine.settings import Settings
 
 log = get_logger(__name__)
@@ -54,8 +54,12 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         # Wait for the batch in hand to be produced and committed, so the next
-        # owner starts exactly where we stopped, then let go of its state.
+        # owner starts exactly where we stopped, then let go of its state. A batch
+        # fetched before this point but not yet started is now stale: the new
+        # generation tells the loop to drop it (its records come again, to their
+        # new owner, from the committed offset).
         async with self.loop.batch_lock:
+            self.loop.generation += 1
             if self.loop.on_revoked is not None:
                 await self.loop.on_revoked(list(revoked))
 
@@ -96,6 +100,7 @@ class BatchLoop:
         self.batch_lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
         self.assign_error: Exception | None = None
+        self.generation = 0
         self.partitions: dict[str, list[int]] = {}
         self.partitioner = DefaultPartitioner()
 
@@ -128,12 +133,25 @@ class BatchLoop:
         running.set(1)
         try:
             while not stopping.is_set():
+                generation = self.generation
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.settings.worker.batch_size)
                 if self.assign_error is not None:
                     error, self.assign_error = self.assign_error, None
                     raise error
                 if batch:
                     async with self.batch_lock:
+                        if generation != self.generation:
+                            # Fetched under an assignment that has since been revoked:
+                            # processing it would judge records against state this
+                            # worker no longer holds, and race their new owner.
+                            STALE_BATCHES.labels(loop=self.name).inc()
+                            # Partitions still (or again) ours are read again from the
+                            # first record dropped; revoked ones go to their new owner.
+                            owned = consumer.assignment()
+                            for tp, records in batch.items():
+                                if tp in owned:
+                                    consumer.seek(tp, records[0].offset)
+                            continue
                         await self.process(consumer, batch)
         finally:
             running.set(0)

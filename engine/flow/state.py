@@ -59,11 +59,14 @@ class ChangelogStore:
             tps = [TopicPartition(self.changelog_topic, p) for p in fresh]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
             tables = {p: {} for p in fresh}  # type: dict[int, dict[str, bytes]]
-            # Read to the end offsets, then on until a fetch comes back empty: a
-            # broker's end-offset answer can trail its last batch.
-            while True:
+            # Read to the end offsets; then ask for the end again and read on until
+            # two answers agree and a fetch comes back empty. A broker's end-offset
+            # answer can trail the last batch it acknowledged (the embedded one's
+            # does), and stopping short would judge the next reports on stale state.
+            ends: dict[TopicPartition, int] = {}
+            quiet = 0
+            while quiet < 2:
                 batch = await consumer.getmany(timeout_ms=idle_ms, max_records=10_000)
                 for tp, records in batch.items():
                     table = tables[tp.partition]
@@ -71,8 +74,15 @@ class ChangelogStore:
                         if r.key is not None and r.value is not None:
                             table[r.key.decode("utf-8")] = r.value
                     read += len(records)
-                if not batch and await _reached(consumer, ends):
-                    break
+                if batch:
+                    quiet = 0
+                    continue
+                latest = await consumer.end_offsets(tps)
+                if latest == ends and await _reached(consumer, latest):
+                    quiet += 1
+                else:
+                    quiet = 0
+                ends = latest
             self.partitions.update(tables)
         finally:
             await consumer.stop()

@@ -83,8 +83,9 @@ class Scorer:
             event = enriched.event
             if isinstance(event, VesselEvent):
                 state = result.track_updates.get(enriched.key) or tracks.get(enriched.key)
-                enriched = enriched.model_copy(update={"track": track_features(event, state)})
-                result.track_updates[enriched.key] = apply_report(state, event, self.keep)
+                features = track_features(event, state)
+                enriched = enriched.model_copy(update={"track": features})
+                result.track_updates[enriched.key] = apply_report(state, event, self.keep, features)
             result.scores.append(self.score_one(enriched))
         return result
 

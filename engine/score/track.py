@@ -2,8 +2,11 @@
 
 The state is built to make at-least-once delivery harmless. Applying a report is
 idempotent (keyed by event id), and an event's features come from the latest fix
-*before* it in time, not from "whatever was last applied". So a report seen twice,
-after a crash or a rebalance, is judged exactly as it was the first time.
+*before* it in time, not from "whatever was last applied". The features a report
+was first judged on are kept with its fix, so a report seen again after a crash or
+a rebalance is judged on exactly those, even when later reports have pushed its
+predecessor out of the history (the chaos test found that case: a whole batch of
+one vessel's reports, redelivered after its state was saved).
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ _EARTH_RADIUS_NM = 3440.065
 
 
 class TrackState(Record):
-    """Recent fixes of one vessel, oldest first, one per event id."""
+    """Recent fixes of one vessel, oldest first, one per event id, with what each was judged on."""
 
     fixes: tuple[TrackFix, ...] = Field(default=())
+    judged: dict[str, TrackFeatures] = Field(
+        default_factory=dict, description="Features each held fix was first judged on, by event id."
+    )
 
 
 def haversine_nm(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -37,7 +43,12 @@ def _before(fixes: Iterable[TrackFix], event: VesselEvent) -> list[TrackFix]:
 
 
 def track_features(event: VesselEvent, state: TrackState | None) -> TrackFeatures:
-    """Gap since the previous report, and the speed implied by the move from the last fix."""
+    """Gap since the previous report, and the speed implied by the move from the last fix.
+
+    A report already in the state gets the features it was first judged on.
+    """
+    if state is not None and event.event_id in state.judged:
+        return state.judged[event.event_id]
     earlier = _before(state.fixes, event) if state else []
     if not earlier:
         return TrackFeatures()
@@ -55,11 +66,23 @@ def track_features(event: VesselEvent, state: TrackState | None) -> TrackFeature
     return TrackFeatures(previous=previous, seconds_since_previous=gap, implied_speed_knots=implied)
 
 
-def apply_report(state: TrackState | None, event: VesselEvent, keep: int) -> TrackState:
-    """The state after taking a report in: idempotent, ordered by time, at most ``keep`` fixes."""
+def apply_report(
+    state: TrackState | None, event: VesselEvent, keep: int, features: TrackFeatures | None = None
+) -> TrackState:
+    """The state after taking a report in: idempotent, ordered by time, at most ``keep`` fixes.
+
+    ``features`` are what the report was judged on, kept with its fix.
+    """
+    if state is not None and event.event_id in state.judged:
+        return state
     fixes = list(state.fixes) if state else []
-    if any(f.event_id == event.event_id for f in fixes):
-        return state if state is not None else TrackState()
-    fixes.append(TrackFix(event_id=event.event_id, observed_at=event.observed_at, position=event.position))
-    fixes.sort(key=lambda f: (f.observed_at, f.event_id))
-    return TrackState(fixes=tuple(fixes[-keep:]))
+    judged = dict(state.judged) if state else {}
+    if not any(f.event_id == event.event_id for f in fixes):
+        fixes.append(
+            TrackFix(event_id=event.event_id, observed_at=event.observed_at, position=event.position)
+        )
+        fixes.sort(key=lambda f: (f.observed_at, f.event_id))
+    judged[event.event_id] = features if features is not None else track_features(event, state)
+    kept = fixes[-keep:]
+    ids = {f.event_id for f in kept}
+    return TrackState(fixes=tuple(kept), judged={k: v for k, v in judged.items() if k in ids})

@@ -113,6 +113,22 @@ async def changelog_state(settings: Settings) -> dict[str, bytes]:
         await consumer.stop()
 
 
+def explain_vessel(watch: OutputWatch, expected: PipelineResult, event_id: str) -> str:
+    """One vessel's reports around an event: replay's findings against the engine's."""
+    want = {s.event_id: s for s in expected.scores}
+    key = want[event_id].key
+    seq = [s for s in expected.scores if s.key == key]
+    i = next(n for n, s in enumerate(seq) if s.event_id == event_id)
+    lines = []
+    for s in seq[max(0, i - 3): i + 4]:
+        got = orjson.loads(watch.score_values[s.event_id]) if s.event_id in watch.score_values else {}
+        lines.append(
+            f"{s.event_id[-8:]} at {s.occurred_at:%d %H:%M:%S} replay={[f.rule_id for f in s.findings]} "
+            f"engine={[f['rule_id'] for f in got.get('findings', [])]} seen={watch.scores.get(s.event_id)}"
+        )
+    return "\n".join(lines)
+
+
 def assert_matches_replay(watch: OutputWatch, expected: PipelineResult) -> None:
     """Every event scored at least once; alerts, de-duplicated by id, exactly replay's."""
     want_events = {s.event_id for s in expected.scores}
@@ -122,7 +138,18 @@ def assert_matches_replay(watch: OutputWatch, expected: PipelineResult) -> None:
     got = {k: orjson.loads(v) for k, v in watch.alerts.items()}
     want = {a.alert_id: a for a in expected.alerts}
     lost, extra = set(want) - set(got), set(got) - set(want)
-    assert not lost and not extra, f"{len(lost)} alerts lost, {len(extra)} extra"
+    by_event = {a.event_id: a for a in expected.alerts}
+    detail = [
+        (got[k]["event_id"], [f["rule_id"] for f in got[k]["findings"]],
+         [f["detail"] for f in got[k]["findings"]],
+         "replay: " + (by_event[got[k]["event_id"]].explanation if got[k]["event_id"] in by_event else "no alert"))
+        for k in sorted(extra)[:5]
+    ] + [(want[k].event_id, "lost", want[k].explanation) for k in sorted(lost)[:5]]
+    if lost or extra:
+        ids = [orjson.loads(watch.alerts[k])["event_id"] for k in sorted(extra)[:2]]
+        ids += [want[k].event_id for k in sorted(lost)[:2]]
+        story = "\n\n".join(explain_vessel(watch, expected, e) for e in ids)
+        raise AssertionError(f"{len(lost)} alerts lost, {len(extra)} extra: {detail}\n{story}")
     for alert_id, a in want.items():
         assert got[alert_id]["event_id"] == a.event_id
         assert [f["rule_id"] for f in got[alert_id]["findings"]] == [f.rule_id for f in a.findings]
@@ -133,7 +160,14 @@ def assert_same_state(engine_state: dict[str, bytes], replay_state: dict[str, by
     """The engine's final vessel-track state equals replay's, key by key."""
     assert set(engine_state) == set(replay_state)
     differ = [k for k in replay_state if orjson.loads(engine_state[k]) != orjson.loads(replay_state[k])]
-    assert not differ, f"{len(differ)} vessel tracks differ from replay, e.g. {differ[:3]}"
+    if differ:
+        got, want = orjson.loads(engine_state[differ[0]]), orjson.loads(replay_state[differ[0]])
+        fixes = [f["event_id"] for f in got["fixes"]] == [f["event_id"] for f in want["fixes"]]
+        judged = {k: (v, want["judged"].get(k)) for k, v in got["judged"].items() if want["judged"].get(k) != v}
+        raise AssertionError(
+            f"{len(differ)} vessel tracks differ from replay, e.g. {differ[:3]}; same fixes: {fixes}; "
+            f"judged differently: {str(judged)[:1500]}"
+        )
 
 
 def assert_survived(

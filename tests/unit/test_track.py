@@ -102,14 +102,35 @@ def test_apply_report_is_idempotent() -> None:
     assert state_of(first, first) == state_of(first)
 
 
-def test_state_does_not_depend_on_arrival_order() -> None:
-    """Reports applied in any order give the same state, oldest fix first."""
+def test_fixes_do_not_depend_on_arrival_order() -> None:
+    """Reports applied in any order give the same fixes, oldest first (what each was judged on
+    is what it saw when it first arrived)."""
     events = [report(m, lat=50.0 + m / 100) for m in (0, 10, 20, 30)]
-    states = {state_of(*perm) for perm in itertools.permutations(events)}
-    assert len(states) == 1
-    [state] = states
-    assert state is not None
-    assert [f.event_id for f in state.fixes] == [e.event_id for e in events]
+    fixes = set()
+    for perm in itertools.permutations(events):
+        state = state_of(*perm)
+        assert state is not None
+        fixes.add(state.fixes)
+    assert len(fixes) == 1
+    assert [f.event_id for f in next(iter(fixes))] == [e.event_id for e in events]
+
+
+def test_a_redelivered_report_keeps_its_verdict_after_its_predecessor_is_evicted() -> None:
+    """With a short history, a report seen again after later reports pushed its predecessor
+    out is judged on the features it was first judged on."""
+    from engine.score.track import apply_report
+
+    first, gone_dark = report(0, lat=50.0), report(600, lat=50.1)
+    state = apply_report(None, first, keep=3)
+    features = track_features(gone_dark, state)
+    assert features.seconds_since_previous == 600 * 60
+    state = apply_report(state, gone_dark, keep=3, features=features)
+    for m in (601, 602):
+        later = report(m, lat=50.1)
+        state = apply_report(state, later, keep=3, features=track_features(later, state))
+    assert first.event_id not in {f.event_id for f in state.fixes}
+    assert gone_dark.event_id in state.judged
+    assert track_features(gone_dark, state) == features
 
 
 def test_features_are_the_same_when_later_reports_were_applied_first() -> None:
