@@ -142,7 +142,7 @@ def assert_matches_replay(watch: OutputWatch, expected: PipelineResult) -> None:
     detail = [
         (got[k]["event_id"], [f["rule_id"] for f in got[k]["findings"]],
          [f["detail"] for f in got[k]["findings"]],
-         "replay: " + (by_event[got[k]["event_id"]].explanation if got[k]["event_id"] in by_event else "no alert"))
+         "replay: " + (by_event[e].explanation if (e := got[k]["event_id"]) in by_event else "no alert"))
         for k in sorted(extra)[:5]
     ] + [(want[k].event_id, "lost", want[k].explanation) for k in sorted(lost)[:5]]
     if lost or extra:
@@ -163,7 +163,9 @@ def assert_same_state(engine_state: dict[str, bytes], replay_state: dict[str, by
     if differ:
         got, want = orjson.loads(engine_state[differ[0]]), orjson.loads(replay_state[differ[0]])
         fixes = [f["event_id"] for f in got["fixes"]] == [f["event_id"] for f in want["fixes"]]
-        judged = {k: (v, want["judged"].get(k)) for k, v in got["judged"].items() if want["judged"].get(k) != v}
+        judged = {
+            k: (v, want["judged"].get(k)) for k, v in got["judged"].items() if want["judged"].get(k) != v
+        }
         raise AssertionError(
             f"{len(differ)} vessel tracks differ from replay, e.g. {differ[:3]}; same fixes: {fixes}; "
             f"judged differently: {str(judged)[:1500]}"
