@@ -60,7 +60,9 @@ class WorkerSettings(BaseModel):
         ge=1000,
         description="Group session timeout; a dead worker's partitions move after it.",
     )
-    store: str = Field(default="memory://", description="Faust table store: memory:// or rocksdb://.")
+    store: str = Field(
+        default="memory://", description="Store of Faust tables (none on the hot path yet): memory:// or rocksdb://."
+    )
     data_dir: str = Field(default=".gatehound", description="Where worker state files live.")
     metrics_port: int = Field(default=9464, ge=0, le=65535, description="0 disables the endpoint.")
     metrics_addr: str = Field(default="127.0.0.1", description="Address /metrics listens on.")

@@ -13,6 +13,7 @@ from engine.flow.loop import BatchLoop
 from engine.flow.state import ChangelogStore
 from engine.logs import get_logger
 from engine.metrics import BROKER_UP, LOOP_FAILURES
+from engine.score.track import TrackState, merge_states
 from engine.settings import MODES, Settings
 
 log = get_logger(__name__)
@@ -57,7 +58,15 @@ class HotPath:
         self.tasks: list[asyncio.Task[None]] = []
 
     async def _restore(self, assigned: list[TopicPartition]) -> None:
-        await self.tracks.restore([tp.partition for tp in assigned if tp.topic == self.vessel_topic])
+        parts = [tp.partition for tp in assigned if tp.topic == self.vessel_topic]
+        keep = self.settings.worker.track_history
+
+        def merge(current: bytes | None, record: bytes) -> bytes:
+            older = TrackState.model_validate_json(current) if current is not None else None
+            merged = merge_states(older, TrackState.model_validate_json(record), keep)
+            return merged.model_dump_json().encode()
+
+        await self.tracks.restore(parts, merge=merge)
 
     async def _drop(self, revoked: list[TopicPartition]) -> None:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])

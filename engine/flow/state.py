@@ -11,6 +11,7 @@ back from the changelog; when it is revoked, it is dropped.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -44,8 +45,17 @@ class ChangelogStore:
         for p in partitions:
             self.partitions.pop(p, None)
 
-    async def restore(self, partitions: list[int], idle_ms: int = 300) -> int:
-        """Rebuild the state of newly assigned partitions from the changelog; return records read."""
+    async def restore(
+        self,
+        partitions: list[int],
+        idle_ms: int = 300,
+        merge: Callable[[bytes | None, bytes], bytes] | None = None,
+    ) -> int:
+        """Rebuild the state of newly assigned partitions from the changelog; return records read.
+
+        ``merge(current, record)`` combines successive values of a key; by default
+        the last one wins.
+        """
         fresh = [p for p in partitions if p not in self.partitions]
         if not fresh:
             return 0
@@ -64,25 +74,30 @@ class ChangelogStore:
             # two answers agree and a fetch comes back empty. A broker's end-offset
             # answer can trail the last batch it acknowledged (the embedded one's
             # does), and stopping short would judge the next reports on stale state.
+            # The end-offset answer can also run ahead of what a fetch returns, so
+            # a partition that stays quiet for several fetches is taken as read.
             ends: dict[TopicPartition, int] = {}
             quiet = 0
-            while quiet < 2:
+            while True:
                 batch = await consumer.getmany(timeout_ms=idle_ms, max_records=10_000)
                 for tp, records in batch.items():
                     table = tables[tp.partition]
                     for r in records:
                         if r.key is not None and r.value is not None:
-                            table[r.key.decode("utf-8")] = r.value
+                            key = r.key.decode("utf-8")
+                            table[key] = r.value if merge is None else merge(table.get(key), r.value)
                     read += len(records)
                 if batch:
                     quiet = 0
                     continue
                 latest = await consumer.end_offsets(tps)
-                if latest == ends and await _reached(consumer, latest):
-                    quiet += 1
-                else:
-                    quiet = 0
+                quiet = quiet + 1 if latest == ends else 0
                 ends = latest
+                if quiet >= 2 and await _reached(consumer, latest):
+                    break
+                if quiet >= 5:
+                    log.warning("state.restore_short_of_end", store=self.name, partitions=len(fresh))
+                    break
             self.partitions.update(tables)
         finally:
             await consumer.stop()

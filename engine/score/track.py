@@ -86,3 +86,20 @@ def apply_report(
     kept = fixes[-keep:]
     ids = {f.event_id for f in kept}
     return TrackState(fixes=tuple(kept), judged={k: v for k, v in judged.items() if k in ids})
+
+
+def merge_states(older: TrackState | None, newer: TrackState, keep: int) -> TrackState:
+    """Union of two saved states of one vessel: a stale write cannot take fixes away.
+
+    Two workers can both write a vessel's state for a moment while a partition
+    changes hands (the embedded broker cannot fence the old owner); merging
+    instead of overwriting keeps every fix either of them saw.
+    """
+    if older is None:
+        return newer
+    fixes = {f.event_id: f for f in older.fixes}
+    fixes.update({f.event_id: f for f in newer.fixes})
+    ordered = sorted(fixes.values(), key=lambda f: (f.observed_at, f.event_id))[-keep:]
+    ids = {f.event_id for f in ordered}
+    judged = {**older.judged, **newer.judged}
+    return TrackState(fixes=tuple(ordered), judged={k: v for k, v in judged.items() if k in ids})

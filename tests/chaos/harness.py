@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +113,28 @@ async def changelog_state(settings: Settings) -> dict[str, bytes]:
         await consumer.stop()
 
 
+async def under_traffic(
+    cluster: Cluster,
+    messages: Sequence[TrafficMessage],
+    rate: float,
+    expected_scores: int,
+    disrupt: Callable[[Cluster], Awaitable[None]],
+) -> OutputWatch:
+    """Produce at ``rate`` while ``disrupt`` does its worst to the cluster; then drain."""
+    watch = OutputWatch()
+    follower = asyncio.create_task(watch.follow(cluster.settings))
+    traffic = asyncio.create_task(produce(cluster.settings, messages, rate=rate))
+    try:
+        await disrupt(cluster)
+        await traffic
+        await drain(watch, expected_scores, cluster, timeout_s=180)
+    finally:
+        traffic.cancel()
+        follower.cancel()
+        await asyncio.gather(traffic, follower, return_exceptions=True)
+    return watch
+
+
 def explain_vessel(watch: OutputWatch, expected: PipelineResult, event_id: str) -> str:
     """One vessel's reports around an event: replay's findings against the engine's."""
     want = {s.event_id: s for s in expected.scores}
@@ -184,4 +206,4 @@ def assert_survived(
 
 
 __all__ = ["Cluster", "OutputWatch", "assert_matches_replay", "assert_same_state",
-           "assert_survived", "changelog_state", "drain", "produce", "replay"]
+           "assert_survived", "changelog_state", "drain", "produce", "replay", "under_traffic"]

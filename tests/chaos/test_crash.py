@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.simulate import TrafficGenerator
-from tests.chaos.harness import Cluster, OutputWatch, assert_survived, drain, produce, replay
+from tests.chaos.harness import Cluster, assert_survived, replay, under_traffic
 from tests.conftest import fresh_settings
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(600)]
@@ -28,28 +28,16 @@ def test_kill_minus_nine_five_times(kafka_bootstrap: str, tmp_path: Path) -> Non
     assert any(f.rule_id.startswith("vessel_") for a in expected.alerts for f in a.findings)
     cluster = Cluster(settings, tmp_path)
 
-    async def scenario() -> OutputWatch:
-        watch = OutputWatch()
-        follower = asyncio.create_task(watch.follow(settings))
-        cluster.add()
-        cluster.add()
-        traffic = asyncio.create_task(produce(settings, messages, rate=RATE))
-        try:
-            for n in range(KILLS):
-                await asyncio.sleep(KILL_EVERY_S)
-                victim = sorted(cluster.workers)[n % 2]
-                cluster.kill(victim)
-                await asyncio.sleep(0.5)
-                cluster.add()
-                assert not cluster.unplanned_exits()
-            await traffic
-            await drain(watch, len(expected.scores), cluster, timeout_s=180)
-        finally:
-            traffic.cancel()
-            follower.cancel()
-            await asyncio.gather(traffic, follower, return_exceptions=True)
-        return watch
+    async def kill_and_restart(cluster: Cluster) -> None:
+        for n in range(KILLS):
+            await asyncio.sleep(KILL_EVERY_S)
+            cluster.kill(sorted(cluster.workers)[n % 2])
+            await asyncio.sleep(0.5)
+            cluster.add()
+            assert not cluster.unplanned_exits()
 
-    watch = asyncio.run(scenario())
+    cluster.add()
+    cluster.add()
+    watch = asyncio.run(under_traffic(cluster, messages, RATE, len(expected.scores), kill_and_restart))
     assert cluster.planned_exits == KILLS
     assert_survived(cluster, watch, expected, expected_tracks)
