@@ -168,3 +168,16 @@ def test_a_late_old_report_does_not_evict_newer_fixes() -> None:
     newer = [report(m) for m in range(10, 14)]
     full = state_of(*newer, keep=4)
     assert apply_report(full, report(0), keep=4) == full
+
+
+def test_merging_saved_states_keeps_every_fix_either_saw() -> None:
+    """A stale state written after a newer one cannot take fixes away when states are merged."""
+    from engine.score.track import apply_report, merge_states
+
+    a, b, c = report(0, lat=50.0), report(10, lat=50.1), report(20, lat=50.2)
+    newer = apply_report(apply_report(apply_report(None, a, keep=8), b, keep=8), c, keep=8)
+    stale = apply_report(None, a, keep=8)
+    merged = merge_states(newer, stale, keep=8)
+    assert [f.event_id for f in merged.fixes] == [a.event_id, b.event_id, c.event_id]
+    assert set(merged.judged) == {a.event_id, b.event_id, c.event_id}
+    assert merge_states(None, stale, keep=8) == stale
