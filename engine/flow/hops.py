@@ -78,7 +78,7 @@ def _dead_records(settings: Settings, letters: Sequence[DeadLetter]) -> list[Out
 def _count_in(stage: str, raws: Sequence[RawMessage]) -> None:
     counts: dict[str, int] = {}
     for raw in raws:
-        mode = mode_of_topic(raw.topic) or _events_mode(raw.topic) or "unknown"
+        mode = mode_of_topic(raw.topic) or mode_of_topic(raw.topic, "events") or "unknown"
         counts[mode] = counts.get(mode, 0) + 1
     for mode, n in counts.items():
         STAGE_EVENTS_IN.labels(stage=stage, mode=mode).inc(n)
@@ -90,13 +90,6 @@ def _count_out(stage: str, modes: Iterable[str]) -> None:
         counts[mode] = counts.get(mode, 0) + 1
     for mode, n in counts.items():
         STAGE_EVENTS_OUT.labels(stage=stage, mode=mode).inc(n)
-
-
-def _events_mode(topic: str | None) -> str | None:
-    if topic is None:
-        return None
-    tail = topic.rsplit("events.", 1)
-    return tail[1] if len(tail) == 2 and tail[1] in ("passenger", "freight", "vessel") else None
 
 
 @dataclass
@@ -197,7 +190,7 @@ class DecideHop:
                         dead_letter(raw, "enrich", "invalid_schema", describe_validation_error(exc))
                     )
                     continue
-                topic_mode = _events_mode(raw.topic)
+                topic_mode = mode_of_topic(raw.topic, "events")
                 if topic_mode is not None and topic_mode != event.mode:
                     out.deadletters.append(dead_letter(
                         raw, "enrich", "mode_mismatch", f"a {event.mode} event on the {topic_mode} topic"

@@ -21,11 +21,14 @@ class NormaliseResult:
     deadletters: list[DeadLetter] = field(default_factory=list)
 
 
-def mode_of_topic(topic: str | None) -> str | None:
-    """``raw.vessel`` (with any prefix) -> ``vessel``; None when the topic says nothing."""
+def mode_of_topic(topic: str | None, kind: str = "raw") -> str | None:
+    """``raw.vessel`` (or ``events.vessel`` with kind="events", any prefix) -> ``vessel``.
+
+    None when the topic is not of that kind or names no feed.
+    """
     if topic is None:
         return None
-    base = topic.rsplit("raw.", 1)
+    base = topic.rsplit(f"{kind}.", 1)
     return base[1] if len(base) == 2 and base[1] in ("passenger", "freight", "vessel") else None
 
 
