@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer, TopicPartition
 
@@ -57,16 +58,17 @@ class HotPath:
         self.stopping = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
 
-    async def _restore(self, assigned: list[TopicPartition]) -> None:
+    async def _restore(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
         parts = [tp.partition for tp in assigned if tp.topic == self.vessel_topic]
         keep = self.settings.worker.track_history
 
-        def merge(current: bytes | None, record: bytes) -> bytes:
-            older = TrackState.model_validate_json(current) if current is not None else None
-            merged = merge_states(older, TrackState.model_validate_json(record), keep)
+        def merge(older: bytes, newer: bytes) -> bytes:
+            merged = merge_states(
+                TrackState.model_validate_json(older), TrackState.model_validate_json(newer), keep
+            )
             return merged.model_dump_json().encode()
 
-        await self.tracks.restore(parts, merge=merge)
+        await self.tracks.restore(parts, merge=merge, owned=owned)
 
     async def _drop(self, revoked: list[TopicPartition]) -> None:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])

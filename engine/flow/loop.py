@@ -19,21 +19,28 @@ from engine.metrics import CONSUMER_LAG, LOOP_RUNNING, STAGE_DURATION, STALE_BAT
 from engine.settings import Settings
 
 log = get_logger(__name__)
+_NO_HEADERS: list[tuple[str, bytes]] = []
 
 
 @dataclass(frozen=True, slots=True)
 class OutRecord:
-    """One record to produce: topic (full name), key, value, and a partition when it matters."""
+    """One record to produce: topic (full name), key, value, a partition when it matters, headers."""
 
     topic: str
     key: bytes | None
     value: bytes
     partition: int | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 #: What a loop runs per batch: raw messages in, records to produce out.
 Handler = Callable[[Sequence[RawMessage]], Sequence[OutRecord]]
-PartitionHook = Callable[[list[TopicPartition]], Awaitable[None]]
+#: Called with revoked partitions, under the batch lock, inside the rebalance.
+RevokeHook = Callable[[list[TopicPartition]], Awaitable[None]]
+#: Called with newly assigned partitions, from the loop and outside the rebalance,
+#: before any of their records is handled; the second argument says whether they
+#: are still ours (a rebalance may come while the hook reads its state).
+AssignHook = Callable[[list[TopicPartition], Callable[[], bool]], Awaitable[None]]
 
 
 def raw_of(record: ConsumerRecord[bytes, bytes]) -> RawMessage:
@@ -60,19 +67,21 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         # new owner, from the committed offset).
         async with self.loop.batch_lock:
             self.loop.generation += 1
+            self.loop.unready.difference_update(revoked)
             if self.loop.on_revoked is not None:
                 await self.loop.on_revoked(list(revoked))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        # Nothing slow here: the group waits for every member to finish its
+        # callbacks, and a member that takes longer than the rebalance timeout
+        # (a state restore can) is dropped from the group while still consuming,
+        # which lets two workers own one partition. The partitions are held back
+        # instead, and the loop readies them (restores their state) between batches.
         log.info("loop.assigned", loop=self.loop.name, partitions=len(assigned))
-        if self.loop.on_assigned is not None:
-            try:
-                await self.loop.on_assigned(list(assigned))
-            except Exception as exc:
-                # aiokafka would log this and consume on regardless, without the
-                # state; the loop stops instead, and rejoins to try again.
-                self.loop.assign_error = exc
-                raise
+        if self.loop.on_assigned is not None and assigned:
+            self.loop.unready.update(assigned)
+            if self.loop.consumer is not None:
+                self.loop.consumer.pause(*assigned)
 
 
 class BatchLoop:
@@ -86,8 +95,8 @@ class BatchLoop:
         group_id: str,
         handler: Handler,
         producer: AIOKafkaProducer,
-        on_assigned: PartitionHook | None = None,
-        on_revoked: PartitionHook | None = None,
+        on_assigned: AssignHook | None = None,
+        on_revoked: RevokeHook | None = None,
     ) -> None:
         self.name = name
         self.settings = settings
@@ -99,8 +108,9 @@ class BatchLoop:
         self.on_revoked = on_revoked
         self.batch_lock = asyncio.Lock()
         self.consumer: AIOKafkaConsumer | None = None
-        self.assign_error: Exception | None = None
         self.generation = 0
+        #: Assigned partitions held back (paused) until on_assigned has readied them.
+        self.unready: set[TopicPartition] = set()
         self.partitions: dict[str, list[int]] = {}
         self.partitioner = DefaultPartitioner()
 
@@ -127,17 +137,17 @@ class BatchLoop:
         """Until ``stopping`` is set: fetch, handle, produce, commit. Never ends on bad input."""
         consumer = self.make_consumer()
         consumer.subscribe(self.topics, listener=_Listener(self))
-        await consumer.start()
         self.consumer = consumer
+        self.unready.clear()
+        await consumer.start()
         running = LOOP_RUNNING.labels(loop=self.name)
         running.set(1)
         try:
             while not stopping.is_set():
+                if self.unready:
+                    await self.ready(consumer)
                 generation = self.generation
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.settings.worker.batch_size)
-                if self.assign_error is not None:
-                    error, self.assign_error = self.assign_error, None
-                    raise error
                 if batch:
                     async with self.batch_lock:
                         if generation != self.generation:
@@ -152,11 +162,30 @@ class BatchLoop:
                                 if tp in owned:
                                     consumer.seek(tp, records[0].offset)
                             continue
-                        await self.process(consumer, batch)
+                        for tp in [tp for tp in batch if tp in self.unready]:
+                            # Fetched in the moment between an assignment and its
+                            # pause: read again once the partition is ready.
+                            consumer.seek(tp, batch.pop(tp)[0].offset)
+                        if batch:
+                            await self.process(consumer, batch)
         finally:
             running.set(0)
             await consumer.stop()
             self.consumer = None
+
+    async def ready(self, consumer: AIOKafkaConsumer) -> None:
+        """Run on_assigned for the partitions held back, then let them flow.
+
+        If a rebalance comes meanwhile, they stay held: the revoke took away what
+        is no longer ours, and what was assigned again is readied on the next turn.
+        An exception here ends the loop; its guard restarts it and it rejoins.
+        """
+        generation, partitions = self.generation, sorted(self.unready)
+        assert self.on_assigned is not None
+        await self.on_assigned(partitions, lambda: self.generation == generation)
+        if self.generation == generation:
+            self.unready.difference_update(partitions)
+            consumer.resume(*partitions)
 
     async def produce(self, records: Sequence[OutRecord]) -> None:
         """Produce records in per-partition batches and wait until the broker has them all.
@@ -176,15 +205,18 @@ class BatchLoop:
                 # No partition asked for, or the topic has fewer than the source:
                 # hash the key as Kafka's default partitioner does.
                 partition = self.partitioner(o.key, parts, parts)
+            headers = list(o.headers) if o.headers else _NO_HEADERS  # the batch builder takes lists only
             builder = batches.get((o.topic, partition))
             if builder is None:
                 builder = batches[(o.topic, partition)] = self.producer.create_batch()
-            if builder.append(key=o.key, value=o.value, timestamp=None) is None:
+            if builder.append(key=o.key, value=o.value, timestamp=None, headers=headers) is None:
                 futures.append(await self.producer.send_batch(builder, o.topic, partition=partition))
                 builder = batches[(o.topic, partition)] = self.producer.create_batch()
-                if builder.append(key=o.key, value=o.value, timestamp=None) is None:
+                if builder.append(key=o.key, value=o.value, timestamp=None, headers=headers) is None:
                     # Larger than a whole batch: send() sizes a batch for it.
-                    futures.append(await self.producer.send(o.topic, o.value, key=o.key, partition=partition))
+                    futures.append(await self.producer.send(
+                        o.topic, o.value, key=o.key, partition=partition, headers=headers
+                    ))
         for (topic, partition), builder in batches.items():
             futures.append(await self.producer.send_batch(builder, topic, partition=partition))
         await asyncio.gather(*futures)

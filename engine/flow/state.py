@@ -6,11 +6,17 @@ its offsets are committed, so after a crash the state is at least as new as
 the committed input; the state is designed so replaying that input is harmless
 (see engine/score/track.py). When a partition is assigned, its state is read
 back from the changelog; when it is revoked, it is dropped.
+
+Each record is stamped with its writer (one id per store, so per worker). A
+broker that cannot fence a partition's old owner (the embedded one) lets two
+workers write one key for a moment while the partition changes hands; restore
+then merges the last value of each writer instead of trusting the last record.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -21,6 +27,12 @@ from engine.metrics import STATE_RESTORED
 
 log = get_logger(__name__)
 
+#: Header naming the store that wrote a changelog record.
+WRITER_HEADER = "gatehound-writer"
+Merge = Callable[[bytes, bytes], bytes]
+#: Per partition, per key: the last value of each writer, in the order of those writes.
+Written = dict[int, dict[str, dict[bytes, bytes]]]
+
 
 class ChangelogStore:
     """Per-partition dicts of bytes, rebuilt from and written to a changelog topic."""
@@ -30,6 +42,7 @@ class ChangelogStore:
         self.bootstrap = bootstrap
         self.changelog_topic = changelog_topic
         self.partitions: dict[int, dict[str, bytes]] = {}
+        self.writer = uuid.uuid4().hex.encode("ascii")
 
     def get(self, partition: int, key: str) -> bytes | None:
         """The value of a key in a partition this worker owns, or None."""
@@ -38,7 +51,9 @@ class ChangelogStore:
     def put(self, partition: int, key: str, value: bytes) -> OutRecord:
         """Set a value; returns the changelog record the caller must produce with its batch."""
         self.partitions.setdefault(partition, {})[key] = value
-        return OutRecord(self.changelog_topic, key.encode("utf-8"), value, partition)
+        return OutRecord(
+            self.changelog_topic, key.encode("utf-8"), value, partition, ((WRITER_HEADER, self.writer),)
+        )
 
     def drop(self, partitions: list[int]) -> None:
         """Forget the state of partitions this worker no longer owns."""
@@ -48,28 +63,43 @@ class ChangelogStore:
     async def restore(
         self,
         partitions: list[int],
-        idle_ms: int = 300,
-        merge: Callable[[bytes | None, bytes], bytes] | None = None,
+        merge: Merge | None = None,
+        owned: Callable[[], bool] = lambda: True,
+        idle_ms: int = 100,
     ) -> int:
         """Rebuild the state of newly assigned partitions from the changelog; return records read.
 
-        ``merge(current, record)`` combines successive values of a key; by default
-        the last one wins.
+        Per key, the last value of each writer is kept while reading; ``merge(current,
+        value)`` then folds them, oldest first (by default the last one wins). The
+        state is installed only if ``owned()`` still says the partitions are ours:
+        a rebalance during the read makes it stale.
         """
         fresh = [p for p in partitions if p not in self.partitions]
         if not fresh:
             return 0
         started = time.monotonic()
+        tables, read = await self._read(fresh, idle_ms)
+        restored = {p: {key: _fold(values, merge) for key, values in t.items()} for p, t in tables.items()}
+        installed = owned()
+        if installed:
+            self.partitions.update(restored)
+        STATE_RESTORED.labels(store=self.name).inc(read)
+        log.info("state.restored", store=self.name, partitions=len(fresh), records=read,
+                 seconds=round(time.monotonic() - started, 3), installed=installed)
+        return read
+
+    async def _read(self, partitions: list[int], idle_ms: int) -> tuple[Written, int]:
+        """What each writer last wrote to each key of these partitions; and the records read."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
         )
         await consumer.start()
         read = 0
+        tables: Written = {p: {} for p in partitions}
         try:
-            tps = [TopicPartition(self.changelog_topic, p) for p in fresh]
+            tps = [TopicPartition(self.changelog_topic, p) for p in partitions]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
-            tables = {p: {} for p in fresh}  # type: dict[int, dict[str, bytes]]
             # Read to the end offsets; then ask for the end again and read on until
             # two answers agree and a fetch comes back empty. A broker's end-offset
             # answer can trail the last batch it acknowledged (the embedded one's
@@ -83,28 +113,39 @@ class ChangelogStore:
                 for tp, records in batch.items():
                     table = tables[tp.partition]
                     for r in records:
-                        if r.key is not None and r.value is not None:
-                            key = r.key.decode("utf-8")
-                            table[key] = r.value if merge is None else merge(table.get(key), r.value)
+                        if r.key is None or r.value is None:
+                            continue
+                        writers = table.setdefault(r.key.decode("utf-8"), {})
+                        writer = next((v for k, v in r.headers if k == WRITER_HEADER), b"")
+                        writers.pop(writer, None)  # keep writers in the order of their last write
+                        writers[writer] = r.value
                     read += len(records)
                 if batch:
                     quiet = 0
                     continue
                 latest = await consumer.end_offsets(tps)
+                if not any(latest.values()):
+                    break  # nothing was ever written
                 quiet = quiet + 1 if latest == ends else 0
                 ends = latest
                 if quiet >= 2 and await _reached(consumer, latest):
                     break
-                if quiet >= 5:
-                    log.warning("state.restore_short_of_end", store=self.name, partitions=len(fresh))
+                if quiet >= 10:
+                    log.warning("state.restore_short_of_end", store=self.name, partitions=len(partitions))
                     break
-            self.partitions.update(tables)
         finally:
             await consumer.stop()
-        STATE_RESTORED.labels(store=self.name).inc(read)
-        log.info("state.restored", store=self.name, partitions=len(fresh), records=read,
-                 seconds=round(time.monotonic() - started, 3))
-        return read
+        return tables, read
+
+
+def _fold(values: dict[bytes, bytes], merge: Merge | None) -> bytes:
+    ordered = list(values.values())
+    if merge is None or len(ordered) == 1:
+        return ordered[-1]
+    value = ordered[0]
+    for newer in ordered[1:]:
+        value = merge(value, newer)
+    return value
 
 
 async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
