@@ -14,12 +14,6 @@ from tests.conftest import fresh_settings
 pytestmark = [
     pytest.mark.chaos,
     pytest.mark.timeout(600),
-    # Known to fail on the embedded broker, about one vessel alert in 30,000 events:
-    # while a partition changes hands in a graceful rebalance, its changelog keeps
-    # receiving writes for seconds (restores of 2-6 s), so the old and new owner
-    # overlap and the new owner can judge a report on state missing the latest fix.
-    # Under investigation (issue 3 stays open); kept running so a fix shows as XPASS.
-    pytest.mark.xfail(reason="ownership overlap during rebalances on the embedded broker", strict=False),
 ]
 
 EVENTS = 30_000

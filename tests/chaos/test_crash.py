@@ -14,10 +14,6 @@ from tests.conftest import fresh_settings
 pytestmark = [
     pytest.mark.chaos,
     pytest.mark.timeout(600),
-    # Fails in some runs on the embedded broker (2 of ~10 lately: a vessel-gap
-    # alert lost), with the same cause as the churn test: while partitions change
-    # hands, old and new owners overlap. Issue 3 stays open; a fix shows as XPASS.
-    pytest.mark.xfail(reason="ownership overlap during rebalances on the embedded broker", strict=False),
 ]
 
 EVENTS = 50_000
