@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from engine.flow.hops import DecideHop, NormaliseHop
-from engine.flow.state import ChangelogStore
 from engine.keys import entity_key
 from engine.messages import RawMessage
 from engine.settings import Settings
@@ -39,7 +38,7 @@ class Pipeline:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.normalise = NormaliseHop(self.settings)
-        self.decide = DecideHop(self.settings, ChangelogStore("vessel-tracks", "", "in-memory"))
+        self.decide = DecideHop(self.settings)
 
     def run_batch(self, messages: Sequence[RawMessage]) -> PipelineResult:
         """Push one batch of raw messages through both hops."""

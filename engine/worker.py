@@ -9,7 +9,7 @@ import faust
 
 from engine.app import create_app
 from engine.broker import ensure_topics
-from engine.flow.engine import tracks_changelog
+from engine.flow.hops import tracks_changelog
 from engine.logs import configure_logging, get_logger, logging_dict_config
 from engine.metrics import serve_metrics
 from engine.settings import Settings

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from engine.broker import EmbeddedBroker, ensure_topics
-from engine.flow.engine import tracks_changelog
+from engine.flow.hops import tracks_changelog
 from engine.settings import Settings
 
 

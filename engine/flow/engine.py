@@ -9,20 +9,13 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaProducer, TopicPartition
 
 from engine.broker import ensure_topics, metadata_ready
-from engine.flow.hops import DecideHop, NormaliseHop
+from engine.flow.hops import DecideHop, NormaliseHop, track_store, tracks_changelog
 from engine.flow.loop import BatchLoop
-from engine.flow.state import ChangelogStore
 from engine.logs import get_logger
 from engine.metrics import BROKER_UP, LOOP_FAILURES
-from engine.score.track import TrackState, merge_states
 from engine.settings import MODES, Settings
 
 log = get_logger(__name__)
-
-
-def tracks_changelog(settings: Settings) -> str:
-    """Name of the vessel-track changelog topic of this app."""
-    return settings.topics.name(f"{settings.worker.app_id}-vessel-tracks-changelog")
 
 
 class HotPath:
@@ -40,9 +33,7 @@ class HotPath:
             max_request_size=4_000_000,
             acks="all",
         )
-        self.tracks = ChangelogStore(
-            "vessel-tracks", settings.kafka.bootstrap_servers, tracks_changelog(settings)
-        )
+        self.tracks = track_store(settings)
         group = settings.worker.app_id
         self.loops = [
             BatchLoop(
@@ -59,16 +50,7 @@ class HotPath:
         self.tasks: list[asyncio.Task[None]] = []
 
     async def _restore(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
-        parts = [tp.partition for tp in assigned if tp.topic == self.vessel_topic]
-        keep = self.settings.worker.track_history
-
-        def merge(older: bytes, newer: bytes) -> bytes:
-            merged = merge_states(
-                TrackState.model_validate_json(older), TrackState.model_validate_json(newer), keep
-            )
-            return merged.model_dump_json().encode()
-
-        await self.tracks.restore(parts, merge=merge, owned=owned)
+        await self.tracks.restore([tp.partition for tp in assigned if tp.topic == self.vessel_topic], owned)
 
     async def _drop(self, revoked: list[TopicPartition]) -> None:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])

@@ -37,7 +37,7 @@ from engine.metrics import (
 from engine.normalise import normalise_batch
 from engine.normalise.stage import mode_of_topic
 from engine.score.stage import Scorer
-from engine.score.track import TrackState
+from engine.score.track import TrackState, merge_states
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, EnrichedEvent, Event, Record, Score, VesselEvent
 
@@ -147,6 +147,24 @@ class NormaliseHop:
         return self.records(self.run(raws))
 
 
+def tracks_changelog(settings: Settings) -> str:
+    """Name of the vessel-track changelog topic of this app."""
+    return settings.topics.name(f"{settings.worker.app_id}-vessel-tracks-changelog")
+
+
+def track_store(settings: Settings) -> ChangelogStore[TrackState]:
+    """The vessel-track store of an app: TrackState per vessel, saved states merged on restore."""
+    keep = settings.worker.track_history
+    return ChangelogStore(
+        "vessel-tracks",
+        settings.kafka.bootstrap_servers,
+        tracks_changelog(settings),
+        encode=_json,
+        decode=TrackState.model_validate_json,
+        merge=lambda older, newer: merge_states(older, newer, keep),
+    )
+
+
 @dataclass
 class Decided:
     """A decide batch: what was enriched, scored and alerted, and the state it changed."""
@@ -166,9 +184,9 @@ class DecideHop:
 
     name = "decide"
 
-    def __init__(self, settings: Settings, tracks: ChangelogStore) -> None:
+    def __init__(self, settings: Settings, tracks: ChangelogStore[TrackState] | None = None) -> None:
         self.settings = settings
-        self.tracks = tracks
+        self.tracks = tracks if tracks is not None else track_store(settings)
         self.reference = ReferenceData(settings.reference)
         self.scorer = Scorer(settings)
         self.titles = {
@@ -206,12 +224,12 @@ class DecideHop:
         with timed("score"):
             known = {}
             for key, partition in partition_of.items():
-                value = self.tracks.get(partition, key)
-                if value is not None:
-                    known[key] = TrackState.model_validate_json(value)
+                state = self.tracks.get(partition, key)
+                if state is not None:
+                    known[key] = state
             scored = self.scorer.score_batch(out.enriched, known)
             for key, state in scored.track_updates.items():
-                out.changelog.append(self.tracks.put(partition_of[key], key, _json(state)))
+                out.changelog.append(self.tracks.put(partition_of[key], key, state))
         out.scores = scored.scores
         with timed("alert"):
             out.alerts = build_alerts(scored.scores, self.titles)

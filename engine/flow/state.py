@@ -1,6 +1,8 @@
-"""ChangelogStore: key/value state for the partitions a worker owns, kept in a changelog topic.
+"""ChangelogStore: typed key/value state for the partitions a worker owns, kept in a changelog topic.
 
-Partition ``p`` of the changelog holds the state of keys that live in partition
+Values live in memory as objects and become bytes only on the way to and from
+the changelog (parsing a vessel's state on every batch cost more than all the
+rules together). Partition ``p`` of the changelog holds the state of keys that live in partition
 ``p`` of the source topic. Updates are produced with a batch's outputs, before
 its offsets are committed, so after a crash the state is at least as new as
 the committed input; the state is designed so replaying that input is harmless
@@ -18,6 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -29,30 +32,47 @@ log = get_logger(__name__)
 
 #: Header naming the store that wrote a changelog record.
 WRITER_HEADER = "gatehound-writer"
-Merge = Callable[[bytes, bytes], bytes]
+T = TypeVar("T")
 #: Per partition, per key: the last value of each writer, in the order of those writes.
 Written = dict[int, dict[str, dict[bytes, bytes]]]
 
 
-class ChangelogStore:
-    """Per-partition dicts of bytes, rebuilt from and written to a changelog topic."""
+class ChangelogStore(Generic[T]):
+    """Per-partition dicts of values, rebuilt from and written to a changelog topic.
 
-    def __init__(self, name: str, bootstrap: str, changelog_topic: str) -> None:
+    ``encode`` and ``decode`` convert a value to and from its changelog bytes;
+    ``merge(older, newer)`` combines what two writers saved for one key (by
+    default the newer wins).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        bootstrap: str,
+        changelog_topic: str,
+        encode: Callable[[T], bytes],
+        decode: Callable[[bytes], T],
+        merge: Callable[[T, T], T] | None = None,
+    ) -> None:
         self.name = name
         self.bootstrap = bootstrap
         self.changelog_topic = changelog_topic
-        self.partitions: dict[int, dict[str, bytes]] = {}
+        self.encode = encode
+        self.decode = decode
+        self.merge = merge
+        self.partitions: dict[int, dict[str, T]] = {}
         self.writer = uuid.uuid4().hex.encode("ascii")
 
-    def get(self, partition: int, key: str) -> bytes | None:
+    def get(self, partition: int, key: str) -> T | None:
         """The value of a key in a partition this worker owns, or None."""
         return self.partitions.get(partition, {}).get(key)
 
-    def put(self, partition: int, key: str, value: bytes) -> OutRecord:
+    def put(self, partition: int, key: str, value: T) -> OutRecord:
         """Set a value; returns the changelog record the caller must produce with its batch."""
         self.partitions.setdefault(partition, {})[key] = value
         return OutRecord(
-            self.changelog_topic, key.encode("utf-8"), value, partition, ((WRITER_HEADER, self.writer),)
+            self.changelog_topic, key.encode("utf-8"), self.encode(value), partition,
+            ((WRITER_HEADER, self.writer),),
         )
 
     def drop(self, partitions: list[int]) -> None:
@@ -61,25 +81,21 @@ class ChangelogStore:
             self.partitions.pop(p, None)
 
     async def restore(
-        self,
-        partitions: list[int],
-        merge: Merge | None = None,
-        owned: Callable[[], bool] = lambda: True,
-        idle_ms: int = 100,
+        self, partitions: list[int], owned: Callable[[], bool] = lambda: True, idle_ms: int = 100
     ) -> int:
         """Rebuild the state of newly assigned partitions from the changelog; return records read.
 
-        Per key, the last value of each writer is kept while reading; ``merge(current,
-        value)`` then folds them, oldest first (by default the last one wins). The
-        state is installed only if ``owned()`` still says the partitions are ours:
-        a rebalance during the read makes it stale.
+        Per key, the last value of each writer is kept while reading, then they
+        are decoded and merged, oldest first. The state is installed only if
+        ``owned()`` still says the partitions are ours: a rebalance during the
+        read makes it stale.
         """
         fresh = [p for p in partitions if p not in self.partitions]
         if not fresh:
             return 0
         started = time.monotonic()
         tables, read = await self._read(fresh, idle_ms)
-        restored = {p: {key: _fold(values, merge) for key, values in t.items()} for p, t in tables.items()}
+        restored = {p: {key: self._fold(values) for key, values in t.items()} for p, t in tables.items()}
         installed = owned()
         if installed:
             self.partitions.update(restored)
@@ -87,6 +103,15 @@ class ChangelogStore:
         log.info("state.restored", store=self.name, partitions=len(fresh), records=read,
                  seconds=round(time.monotonic() - started, 3), installed=installed)
         return read
+
+    def _fold(self, written: dict[bytes, bytes]) -> T:
+        ordered = list(written.values())
+        if self.merge is None or len(ordered) == 1:
+            return self.decode(ordered[-1])
+        value = self.decode(ordered[0])
+        for newer in ordered[1:]:
+            value = self.merge(value, self.decode(newer))
+        return value
 
     async def _read(self, partitions: list[int], idle_ms: int) -> tuple[Written, int]:
         """What each writer last wrote to each key of these partitions; and the records read."""
@@ -138,14 +163,6 @@ class ChangelogStore:
         return tables, read
 
 
-def _fold(values: dict[bytes, bytes], merge: Merge | None) -> bytes:
-    ordered = list(values.values())
-    if merge is None or len(ordered) == 1:
-        return ordered[-1]
-    value = ordered[0]
-    for newer in ordered[1:]:
-        value = merge(value, newer)
-    return value
 
 
 async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:

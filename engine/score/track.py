@@ -83,9 +83,7 @@ def apply_report(
         )
         fixes.sort(key=lambda f: (f.observed_at, f.event_id))
     judged[event.event_id] = features if features is not None else track_features(event, state)
-    kept = fixes[-keep:]
-    ids = {f.event_id for f in kept}
-    return TrackState(fixes=tuple(kept), judged={k: v for k, v in judged.items() if k in ids})
+    return _trimmed(fixes, judged, keep)
 
 
 def merge_states(older: TrackState | None, newer: TrackState, keep: int) -> TrackState:
@@ -99,7 +97,18 @@ def merge_states(older: TrackState | None, newer: TrackState, keep: int) -> Trac
         return newer
     fixes = {f.event_id: f for f in older.fixes}
     fixes.update({f.event_id: f for f in newer.fixes})
-    ordered = sorted(fixes.values(), key=lambda f: (f.observed_at, f.event_id))[-keep:]
-    ids = {f.event_id for f in ordered}
-    judged = {**older.judged, **newer.judged}
-    return TrackState(fixes=tuple(ordered), judged={k: v for k, v in judged.items() if k in ids})
+    ordered = sorted(fixes.values(), key=lambda f: (f.observed_at, f.event_id))
+    return _trimmed(ordered, {**older.judged, **newer.judged}, keep)
+
+
+def _trimmed(fixes: list[TrackFix], judged: dict[str, TrackFeatures], keep: int) -> TrackState:
+    """The newest ``keep`` of time-ordered fixes, with the features of those kept.
+
+    Built without validation: every part is an already validated record, and
+    validating a full track again on each report cost more than the rules.
+    """
+    kept = fixes[-keep:]
+    ids = {f.event_id for f in kept}
+    return TrackState.model_construct(
+        fixes=tuple(kept), judged={k: v for k, v in judged.items() if k in ids}
+    )

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from engine.bench.run import produce
 from engine.broker import assign_all
-from engine.flow.engine import tracks_changelog
+from engine.flow.hops import tracks_changelog
 from engine.messages import RawMessage
 from engine.pipeline import Pipeline, PipelineResult
 from engine.settings import Settings
@@ -26,7 +26,8 @@ def replay(settings: Settings, messages: Sequence[TrafficMessage]) -> tuple[Pipe
     """What the engine must produce: replay's result and its final vessel-track state."""
     pipeline = Pipeline(settings)
     result = pipeline.run(RawMessage(value=m.value, key=m.key, topic=m.topic_base) for m in messages)
-    tracks = {k: v for part in pipeline.decide.tracks.partitions.values() for k, v in part.items()}
+    store = pipeline.decide.tracks
+    tracks = {k: store.encode(v) for part in store.partitions.values() for k, v in part.items()}
     return result, tracks
 
 

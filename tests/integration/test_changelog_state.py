@@ -35,25 +35,32 @@ def _concat(older: bytes, newer: bytes) -> bytes:
     return older + b"|" + newer
 
 
+def _store(name: str, bootstrap: str, topic: str, merge: bool = False) -> ChangelogStore[bytes]:
+    """A store of plain bytes; with ``merge``, saved values are joined with "|"."""
+    return ChangelogStore(
+        name, bootstrap, topic, encode=bytes, decode=bytes, merge=_concat if merge else None
+    )
+
+
 def test_restore_folds_the_last_value_of_each_writer(kafka_bootstrap: str) -> None:
     """Two stores wrote one key in turns: restore merges each one's last value, oldest first."""
     topic = f"cl-{uuid.uuid4().hex[:8]}"
     asyncio.run(ensure_topics(kafka_bootstrap, [topic], 2))
-    a = ChangelogStore("a", kafka_bootstrap, topic)
-    b = ChangelogStore("b", kafka_bootstrap, topic)
+    a = _store("a", kafka_bootstrap, topic)
+    b = _store("b", kafka_bootstrap, topic)
     writes = [a.put(0, "k", b"a1"), a.put(0, "k", b"a2"), b.put(0, "k", b"b1"), a.put(0, "k", b"a3"),
               b.put(0, "other", b"b-only"), a.put(1, "k", b"p1")]
     asyncio.run(_write(kafka_bootstrap, writes))
 
-    fresh = ChangelogStore("fresh", kafka_bootstrap, topic)
-    read = asyncio.run(fresh.restore([0], merge=_concat))
+    fresh = _store("fresh", kafka_bootstrap, topic, merge=True)
+    read = asyncio.run(fresh.restore([0]))
     assert read == 5
     # b's last write came before a's last, so b1 is the older of the two.
     assert fresh.get(0, "k") == b"b1|a3"
     assert fresh.get(0, "other") == b"b-only"
     assert fresh.get(1, "k") is None  # partition 1 was not asked for
 
-    last_wins = ChangelogStore("last", kafka_bootstrap, topic)
+    last_wins = _store("last", kafka_bootstrap, topic)
     asyncio.run(last_wins.restore([0]))
     assert last_wins.get(0, "k") == b"a3"
 
@@ -63,10 +70,10 @@ def test_state_read_after_losing_the_partition_is_not_installed(kafka_bootstrap:
     assignment reads them afresh."""
     topic = f"cl-{uuid.uuid4().hex[:8]}"
     asyncio.run(ensure_topics(kafka_bootstrap, [topic], 1))
-    writer = ChangelogStore("w", kafka_bootstrap, topic)
+    writer = _store("w", kafka_bootstrap, topic)
     asyncio.run(_write(kafka_bootstrap, [writer.put(0, "k", b"v")]))
 
-    store = ChangelogStore("s", kafka_bootstrap, topic)
+    store = _store("s", kafka_bootstrap, topic)
     asyncio.run(store.restore([0], owned=lambda: False))
     assert store.partitions == {}
     asyncio.run(store.restore([0]))
@@ -77,7 +84,7 @@ def test_an_empty_changelog_restores_at_once(kafka_bootstrap: str) -> None:
     """Nothing written yet: restore returns without waiting for quiet fetches."""
     topic = f"cl-{uuid.uuid4().hex[:8]}"
     asyncio.run(ensure_topics(kafka_bootstrap, [topic], 2))
-    store = ChangelogStore("s", kafka_bootstrap, topic)
+    store = _store("s", kafka_bootstrap, topic)
     assert asyncio.run(store.restore([0, 1])) == 0
     assert store.partitions == {0: {}, 1: {}}
 

@@ -29,8 +29,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from engine.enrich import parse_events
-from engine.flow.hops import DecideHop, NormaliseHop
-from engine.flow.state import ChangelogStore
+from engine.flow.hops import DecideHop, NormaliseHop, track_store
 from engine.messages import RawMessage, dead_letter
 from engine.normalise import normalise_batch
 from engine.score.track import TrackState
@@ -107,13 +106,13 @@ def known_keys() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def decide_hop() -> DecideHop:
     """One decide hop for the module: building its rules is too slow to do per example."""
-    return DecideHop(DECIDE_SETTINGS, ChangelogStore("t", "", "x"))
+    return DecideHop(DECIDE_SETTINGS)
 
 
 def fresh_decide_hop() -> DecideHop:
     """The module's decide hop with empty track state, so every example starts alike."""
     hop = decide_hop()
-    hop.tracks = ChangelogStore("t", "", "x")
+    hop.tracks = track_store(DECIDE_SETTINGS)
     return hop
 
 
@@ -746,6 +745,6 @@ def test_decide_hop_refuses_an_event_on_another_modes_topic() -> None:
     from tests.fixtures.events import passenger_doc, raw_message
 
     norm = NormaliseHop(Settings()).run([raw_message(passenger_doc(), topic="raw.passenger")])
-    hop = DecideHop(Settings(), ChangelogStore("t", "", "x"))
+    hop = DecideHop(Settings())
     out = hop.run([RawMessage(value=norm.encoded[0], topic="events.freight", partition=0)])
     assert out.scores == [] and [d.reason for d in out.deadletters] == ["mode_mismatch"]

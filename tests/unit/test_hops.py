@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from engine.flow.hops import DecideHop, NormaliseHop, enriched_json
-from engine.flow.state import ChangelogStore
 from engine.messages import RawMessage
 from engine.settings import Settings
 from engine.simulate import TrafficGenerator
@@ -17,7 +16,7 @@ def decided(n: int = 300):  # type: ignore[no-untyped-def]
     norm = NormaliseHop(settings).run(msgs)
     raws = [RawMessage(value=v, topic=f"events.{e.mode}", partition=i % 4)
             for i, (e, v) in enumerate(zip(norm.events, norm.encoded, strict=True))]
-    hop = DecideHop(settings, ChangelogStore("t", "", "x"))
+    hop = DecideHop(settings)
     return hop, hop.run(raws), raws
 
 
