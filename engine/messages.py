@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from engine.errors import InvalidMessage
-from schemas import DeadLetter
+from schemas import DeadLetter, Event
 from schemas.deadletter import PAYLOAD_LIMIT, Stage
 
 
@@ -36,6 +36,16 @@ class RawMessage:
                     "invalid_timestamp", "the message's broker timestamp is not a valid time"
                 ) from None
         return datetime.now(tz=UTC)
+
+
+@dataclass
+class EventBatch:
+    """What a parsing stage made of a batch: events in input order, the message each
+    came from, and the messages refused."""
+
+    events: list[Event] = field(default_factory=list)
+    sources: list[RawMessage] = field(default_factory=list)
+    deadletters: list[DeadLetter] = field(default_factory=list)
 
 
 def dead_letter(raw: RawMessage, stage: Stage, reason: str, detail: str) -> DeadLetter:

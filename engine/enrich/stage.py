@@ -8,22 +8,37 @@ from pydantic import TypeAdapter, ValidationError
 
 from engine.enrich.reference import ReferenceData
 from engine.keys import entity_key
-from engine.messages import RawMessage, dead_letter, describe_validation_error
-from schemas import DeadLetter, EnrichedEvent, Event, FreightEvent, PassengerEvent, ReferenceFacts
+from engine.messages import EventBatch, RawMessage, dead_letter, describe_validation_error
+from engine.normalise.stage import mode_of_topic
+from schemas import EnrichedEvent, Event, FreightEvent, PassengerEvent, ReferenceFacts
 
 _EVENT = TypeAdapter(Event)
 
 
-def parse_events(messages: Sequence[RawMessage]) -> tuple[list[Event], list[DeadLetter]]:
-    """Read events from ``events.<mode>``; anything unreadable becomes a dead letter."""
-    events: list[Event] = []
-    dead: list[DeadLetter] = []
+def parse_events(messages: Sequence[RawMessage]) -> EventBatch:
+    """Read events from ``events.<mode>``; anything unreadable becomes a dead letter.
+
+    An event of another mode than its topic's is refused too (``mode_mismatch``):
+    it would be scored, keyed and partitioned as something it is not.
+    """
+    batch = EventBatch()
     for raw in messages:
         try:
-            events.append(_EVENT.validate_json(raw.value))
+            event = _EVENT.validate_json(raw.value)
         except ValidationError as exc:
-            dead.append(dead_letter(raw, "enrich", "invalid_schema", describe_validation_error(exc)))
-    return events, dead
+            batch.deadletters.append(
+                dead_letter(raw, "enrich", "invalid_schema", describe_validation_error(exc))
+            )
+            continue
+        topic_mode = mode_of_topic(raw.topic, "events")
+        if topic_mode is not None and topic_mode != event.mode:
+            batch.deadletters.append(dead_letter(
+                raw, "enrich", "mode_mismatch", f"a {event.mode} event on the {topic_mode} topic"
+            ))
+            continue
+        batch.events.append(event)
+        batch.sources.append(raw)
+    return batch
 
 
 def reference_facts(event: Event, ref: ReferenceData) -> ReferenceFacts:

@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
-from pydantic import TypeAdapter, ValidationError
 
 from engine.alert import build_alerts
-from engine.enrich import ReferenceData, enrich_batch
+from engine.enrich import ReferenceData, enrich_batch, parse_events
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore
 from engine.keys import entity_key
 from engine.logs import get_logger
-from engine.messages import RawMessage, dead_letter, describe_validation_error
+from engine.messages import RawMessage, dead_letter
 from engine.metrics import (
     ALERTS,
     DEADLETTERS,
@@ -41,7 +40,6 @@ from engine.score.track import TrackState, merge_states
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, EnrichedEvent, Event, Record, Score, VesselEvent
 
-_EVENT = TypeAdapter(Event)
 log = get_logger(__name__)
 
 
@@ -197,30 +195,17 @@ class DecideHop:
         """Typed results of one batch; the track store is updated in place."""
         _count_in(self.name, raws)
         out = Decided()
-        events: list[Event] = []
         partition_of: dict[str, int] = {}
         with timed("parse"):
-            for raw in raws:
-                try:
-                    event = _EVENT.validate_json(raw.value)
-                except ValidationError as exc:
-                    out.deadletters.append(
-                        dead_letter(raw, "enrich", "invalid_schema", describe_validation_error(exc))
-                    )
-                    continue
-                topic_mode = mode_of_topic(raw.topic, "events")
-                if topic_mode is not None and topic_mode != event.mode:
-                    out.deadletters.append(dead_letter(
-                        raw, "enrich", "mode_mismatch", f"a {event.mode} event on the {topic_mode} topic"
-                    ))
-                    continue
-                events.append(event)
+            parsed = parse_events(raws)
+            out.deadletters = parsed.deadletters
+            for event, raw in zip(parsed.events, parsed.sources, strict=True):
                 out.event_json.append(raw.value)
                 out.partitions.append(raw.partition or 0)
                 if isinstance(event, VesselEvent):
                     partition_of[entity_key(event)] = raw.partition or 0
         with timed("enrich"):
-            out.enriched = enrich_batch(events, self.reference)
+            out.enriched = enrich_batch(parsed.events, self.reference)
         with timed("score"):
             known = {}
             for key, partition in partition_of.items():

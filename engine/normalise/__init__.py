@@ -1,5 +1,5 @@
 """Normalise: raw feed messages in, typed events (or dead letters) out."""
 
-from engine.normalise.stage import NormaliseResult, normalise_batch
+from engine.normalise.stage import normalise_batch
 
-__all__ = ["NormaliseResult", "normalise_batch"]
+__all__ = ["normalise_batch"]

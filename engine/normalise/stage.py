@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from engine.errors import InvalidMessage
-from engine.messages import RawMessage, dead_letter
+from engine.messages import EventBatch, RawMessage, dead_letter
 from engine.normalise.json_events import parse_json_event
-from schemas import DeadLetter, Event
-
-
-@dataclass
-class NormaliseResult:
-    """What came out of a batch: events in input order (with the message each came
-    from), and the messages refused."""
-
-    events: list[Event] = field(default_factory=list)
-    sources: list[RawMessage] = field(default_factory=list)
-    deadletters: list[DeadLetter] = field(default_factory=list)
 
 
 def mode_of_topic(topic: str | None, kind: str = "raw") -> str | None:
@@ -32,9 +20,9 @@ def mode_of_topic(topic: str | None, kind: str = "raw") -> str | None:
     return base[1] if len(base) == 2 and base[1] in ("passenger", "freight", "vessel") else None
 
 
-def normalise_batch(messages: Sequence[RawMessage], max_bytes: int = 1_000_000) -> NormaliseResult:
+def normalise_batch(messages: Sequence[RawMessage], max_bytes: int = 1_000_000) -> EventBatch:
     """Turn raw messages into typed events. Never raises: a bad message becomes a dead letter."""
-    result = NormaliseResult()
+    result = EventBatch()
     for raw in messages:
         try:
             if not raw.value:

@@ -168,9 +168,9 @@ def test_enrich_keeps_the_event_and_the_order() -> None:
 def test_parse_events_reads_normalised_events() -> None:
     """Events serialised by the normalise stage are read back unchanged."""
     event = normalised(freight_doc())
-    events, dead = parse_events([raw_message(event.model_dump_json().encode())])
-    assert dead == []
-    assert events == [event]
+    parsed = parse_events([raw_message(event.model_dump_json().encode())])
+    assert parsed.deadletters == []
+    assert parsed.events == [event]
 
 
 @pytest.mark.parametrize(
@@ -181,10 +181,12 @@ def test_parse_events_reads_normalised_events() -> None:
 def test_parse_events_turns_bad_bytes_into_an_enrich_deadletter(payload: bytes) -> None:
     """Anything on events.<mode> that is not a valid event becomes one enrich-stage dead letter."""
     good = normalised(vessel_doc()).model_dump_json().encode()
-    events, dead = parse_events(
+    parsed = parse_events(
         [raw_message(good, offset=1), raw_message(payload, topic="events.vessel", offset=2)]
     )
+    events, dead = parsed.events, parsed.deadletters
     assert len(events) == 1
+    assert [r.offset for r in parsed.sources] == [1]
     assert len(dead) == 1
     assert dead[0].stage == "enrich"
     assert dead[0].reason == "invalid_schema"

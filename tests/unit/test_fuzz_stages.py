@@ -528,9 +528,9 @@ def check_normalise_hop(hop: NormaliseHop, raws: list[RawMessage]) -> None:
         assert len(value) <= limit
         assert value == ev.model_dump_json().encode("utf-8")
     # What normalise writes to events.<mode>, the decide hop must read back unchanged.
-    read, refused = parse_events([RawMessage(v, None, f"events.{ev.mode}") for ev, v in
-                                  zip(out.events, out.encoded, strict=True)])
-    assert (read, refused) == (out.events, [])
+    read = parse_events([RawMessage(v, None, f"events.{ev.mode}") for ev, v in
+                         zip(out.events, out.encoded, strict=True)])
+    assert (read.events, read.deadletters) == (out.events, [])
     # event_too_large exactly for messages that are valid events with JSON over the limit.
     too_large = {d.source_offset for d in out.deadletters if d.reason == "event_too_large"}
     for raw in raws:
@@ -598,9 +598,13 @@ def test_normalise_hop_refuses_a_huge_but_valid_event() -> None:
 
 def check_parse_events(raws: list[RawMessage]) -> None:
     """parse_events: each message once, as an event or an enrich dead letter."""
-    events, dead = parse_events(raws)
+    parsed = parse_events(raws)
+    events, dead = parsed.events, parsed.deadletters
     made = Counter(ev.event_id for ev in events)
     assert len(events) + len(dead) == len(raws)
+    assert [r.offset for r in parsed.sources] == [
+        r.offset for r in raws if r.offset not in {d.source_offset for d in dead}
+    ]
     produced = [made[i] if i is not None else 0 for i in (_event_id_of(r.value) for r in raws)]
     assert_each_once(raws, dead, produced, "enrich")
 
