@@ -421,7 +421,7 @@ def markdown(report: dict[str, Any]) -> str:
         _row("events/s, 1 worker", f"{report['pipeline_eps_1w']:,}", f"{report['baseline_eps_1w']:,}",
              f"≥ {TARGETS['pipeline_eps_1w']:,}"),
         _row("events/s, 2 workers", f"{report['pipeline_eps_2w']:,}",
-             f"{report.get('baseline_eps_2w', '–')}", "≥ 1.8× 1 worker"),
+             f"{report['baseline_eps_2w']:,}" if "baseline_eps_2w" in report else "–", "≥ 1.8× 1 worker"),
         _row("pipeline ÷ baseline, 1 worker", report["ratio_vs_baseline"], "", "≥ 1.5"),
         _row("2 workers ÷ 1 worker", report["scaling_2w"], "", "≥ 1.8"),
         _row("peak RSS per worker, MB", report["rss_mb_1w"], report.get("baseline_rss_mb_1w", "–"), ""),
