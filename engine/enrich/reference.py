@@ -1,4 +1,8 @@
-"""Reference data: where airports are, what country codes mean, which places are high risk."""
+"""Reference data: where airports are, what country codes mean, which places are high risk.
+
+Country codes come from ``iso3166`` (MIT) and airports from ``airportsdata`` (MIT):
+the runtime takes no copyleft code or data.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import airportsdata
-import pycountry
+import iso3166
 
 from engine.settings import ReferenceSettings
 
@@ -19,7 +23,7 @@ def _airports() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _alpha3_to_alpha2() -> dict[str, str]:
-    table = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
+    table = {c.alpha3: c.alpha2 for c in iso3166.countries}
     # ICAO 9303 document codes that are not ISO 3166 countries.
     table.update({"D": "DE", "GBD": "GB", "GBN": "GB", "GBO": "GB", "GBS": "GB", "UNO": "", "XXA": ""})
     return table
@@ -27,7 +31,7 @@ def _alpha3_to_alpha2() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _alpha2() -> frozenset[str]:
-    return frozenset(c.alpha_2 for c in pycountry.countries)
+    return frozenset(c.alpha2 for c in iso3166.countries)
 
 
 class ReferenceData:
