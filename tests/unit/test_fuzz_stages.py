@@ -19,6 +19,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -27,11 +28,14 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pyais import encode_dict
 
 from engine.enrich import parse_events
 from engine.flow.hops import DecideHop, NormaliseHop, track_store
 from engine.messages import RawMessage, dead_letter
 from engine.normalise import normalise_batch
+from engine.normalise.ais import looks_like_nmea
+from engine.normalise.stage import mode_of_topic
 from engine.score.track import TrackState
 from engine.settings import ReferenceSettings, Settings, WorkerSettings
 from engine.simulate import TrafficGenerator
@@ -75,6 +79,20 @@ def raw_pool() -> Pool:
     pool = tuple((m.topic_base, orjson.loads(m.value)) for m in messages)
     assert {topic for topic, _ in pool} == {f"raw.{m}" for m in MODES}
     return pool
+
+
+@lru_cache(maxsize=1)
+def ais_pool() -> tuple[bytes, ...]:
+    """AIS sentences encoded here: positions (types 1, 18), voyage data in two fragments
+    (type 5), a class B static report (24), and one behind a tag block."""
+    docs: list[dict[str, Any]] = [
+        {"type": 1, "mmsi": 235012345, "lat": 51.5, "lon": 1.25, "speed": 12.3, "course": 87.5, "second": 17},
+        {"type": 18, "mmsi": 244123456, "lat": 52.1, "lon": 4.2, "speed": 6.5, "second": 5},
+        {"type": 5, "mmsi": 538001234, "imo": 9074729, "shipname": "NORTHERN STAR", "month": 6, "day": 3},
+        {"type": 24, "mmsi": 244123456, "partno": 0, "shipname": "WADDEN"},
+    ]
+    lines = [s.encode() for d in docs for s in encode_dict(d, talker_id="AI", sentence_type="VDM", seq_id=1)]
+    return (*lines, b"\\s:r1,c:1780000000*5C\\" + lines[0])
 
 
 @lru_cache(maxsize=1)
@@ -351,10 +369,16 @@ def inputs(draw: st.DrawFn, pool: Pool,
     """One message value and the topic it came from; mostly mutated valid events."""
     kind = draw(st.sampled_from(
         ["binary", "text", "json", "mutated", "mutated", "mutated", "mutated", "bytes", "bytes",
-         "valid", "hostile"]
+         "valid", "hostile", "ais"]
     ))
     if kind == "binary":
         return None, draw(st.binary())
+    if kind == "ais":
+        lines = draw(st.lists(st.sampled_from(ais_pool()), min_size=1, max_size=6))
+        value = b"\n".join(lines)
+        if draw(st.booleans()):
+            value = draw(byte_mutations(value))
+        return draw(st.sampled_from(["raw.vessel", None])), value
     if kind == "text":
         return None, draw(st.text()).encode("utf-8")
     if kind == "json":
@@ -488,12 +512,32 @@ def assert_each_once(raws: Sequence[RawMessage], dead: Sequence[DeadLetter],
 # --- normalise --------------------------------------------------------------------------
 
 
+def _ais_offsets(raws: Sequence[RawMessage], max_bytes: int) -> set[int | None]:
+    """The messages normalise reads as AIS sentences rather than as one JSON event."""
+    return {r.offset for r in raws if 0 < len(r.value) <= max_bytes and looks_like_nmea(r.value)
+            and mode_of_topic(r.topic) in ("vessel", None)}
+
+
 def check_normalise_batch(raws: list[RawMessage], max_bytes: int) -> None:
     """normalise_batch: each message once, as an event (with its source) or a dead letter."""
     result = normalise_batch(raws, max_bytes)
     assert len(result.events) == len(result.sources)
+    # AIS messages may hold several sentence groups: each gives an event or a dead letter
+    # carrying the group's own bytes. Every other message gives exactly one of either.
+    ais = _ais_offsets(raws, max_bytes)
+    for raw in (r for r in raws if r.offset in ais):
+        groups = [s.value for s in result.sources if s.offset == raw.offset]
+        for d in (d for d in result.deadletters if d.source_offset == raw.offset):
+            group = base64.b64decode(d.payload_b64)
+            assert not d.payload_truncated
+            assert_sound_dead_letter(d, replace(raw, value=group), "normalise")
+            groups.append(group)
+        lines = sorted(line for g in groups for line in g.split(b"\n"))
+        assert lines == sorted(line for line in raw.value.splitlines() if line.strip()), raw.value[:200]
+    rest = [r for r in raws if r.offset not in ais]
     produced = Counter(r.offset for r in result.sources)
-    assert_each_once(raws, result.deadletters, [produced[r.offset] for r in raws], "normalise")
+    assert_each_once(rest, [d for d in result.deadletters if d.source_offset not in ais],
+                     [produced[r.offset] for r in rest], "normalise")
     for event, raw in zip(result.events, result.sources, strict=True):
         assert len(raw.value) <= max_bytes
         assert event.mode in MODES
@@ -518,12 +562,16 @@ def check_normalise_hop(hop: NormaliseHop, raws: list[RawMessage]) -> None:
     out = hop.run(raws)
     limit = hop.settings.worker.max_event_bytes
     assert len(out.events) == len(out.encoded)
-    source_ids = [_source_id_of(r.value) for r in raws]
+    # JSON events are matched to their input by source id, which the fuzz test keeps
+    # unique; AIS messages (several reports each) are accounted for line by line.
+    ais = _ais_offsets(raws, hop.settings.worker.max_message_bytes)
+    check_normalise_batch([r for r in raws if r.offset in ais], hop.settings.worker.max_message_bytes)
+    rest = [r for r in raws if r.offset not in ais]
     made = Counter(ev.source_id for ev in out.events)
-    # Events are matched to their input by source id, which the fuzz test keeps unique.
-    produced = [made[s] if s is not None else 0 for s in source_ids]
-    assert len(out.events) + len(out.deadletters) == len(raws)
-    assert_each_once(raws, out.deadletters, produced, "normalise")
+    produced = [made[s] if s is not None else 0 for s in (_source_id_of(r.value) for r in rest)]
+    dead = [d for d in out.deadletters if d.source_offset not in ais]
+    assert sum(produced) + len(dead) == len(rest)
+    assert_each_once(rest, dead, produced, "normalise")
     for ev, value in zip(out.events, out.encoded, strict=True):
         assert len(value) <= limit
         assert value == ev.model_dump_json().encode("utf-8")
@@ -535,7 +583,7 @@ def check_normalise_hop(hop: NormaliseHop, raws: list[RawMessage]) -> None:
     too_large = {d.source_offset for d in out.deadletters if d.reason == "event_too_large"}
     for raw in raws:
         alone = normalise_batch([raw], hop.settings.worker.max_message_bytes)
-        oversized = bool(alone.events) and len(alone.events[0].model_dump_json().encode()) > limit
+        oversized = any(len(e.model_dump_json().encode()) > limit for e in alone.events)
         assert (raw.offset in too_large) == oversized, raw.offset
     hop.records(out)
 

@@ -1,0 +1,274 @@
+"""AIS in NMEA 0183: ``!AIVDM``/``!AIVDO`` sentences in, ``VesselEvent``s out.
+
+One Kafka message on ``raw.vessel`` may carry a burst of sentences, one per line,
+each optionally behind an IEC 61162-450 tag block (``\\s:station,c:1700000000*hh\\``).
+pyais does the syntax: checksums, the six-bit payload, the message layouts. Here:
+
+- fragments of a multi-sentence message are assembled by (sequential id, channel)
+  within the Kafka message; a group left incomplete is refused;
+- message types 1, 2, 3 (class A position), 18, 19 (class B position) become
+  ``position`` reports; 5 (static and voyage data) and 24 (class B static data)
+  become ``voyage`` reports; any other type is refused as unsupported;
+- AIS "not available" values (lat 91, lon 181, speed 102.3, course 360,
+  heading 511, IMO 0, ETA month 0...) become absent fields;
+- the flag state comes from the MMSI's maritime identification digits (ships'
+  MMSIs start with 2-7); an IMO number that fails its check digit is left out;
+- the report is timed by the tag block's ``c:`` timestamp when there is one,
+  else by the broker's timestamp, with the second of the minute the position
+  report itself gives.
+
+Each sentence group gives one event or one refusal (reason and the group's own
+bytes), so one bad sentence in a burst does not cost the good ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pyais.exceptions import AISBaseException
+from pyais.messages import AISSentence, NMEAMessage, NMEASentenceFactory, TagBlock
+from pyais.util import get_country
+from pydantic import ValidationError
+
+from engine.messages import RawMessage, describe_validation_error
+from schemas import VesselEvent, stable_id
+from schemas.vessel import Position
+
+POSITION_TYPES = frozenset({1, 2, 3, 18, 19})
+VOYAGE_TYPES = frozenset({5, 24})
+#: Longest sentence group taken (a type 5 message is two sentences of ~80 bytes).
+MAX_GROUP_BYTES = 2_048
+
+
+@dataclass
+class AisResult:
+    """What one Kafka message of NMEA gave: events and refusals, each with its group's bytes."""
+
+    events: list[tuple[VesselEvent, bytes]] = field(default_factory=list)
+    refused: list[tuple[bytes, str, str]] = field(default_factory=list)
+
+
+def looks_like_nmea(value: bytes) -> bool:
+    """True when a message starts like an NMEA sentence or a tag block, not like JSON."""
+    head = value.lstrip()[:1]
+    return head in (b"!", b"\\")
+
+
+def valid_imo(number: int) -> bool:
+    """The IMO ship identification number check: 7 digits, the last being the sum of the
+    first six weighted 7 down to 2, modulo 10."""
+    digits = f"{number:07d}"
+    if len(digits) != 7 or number <= 0:
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True))
+    return total % 10 == int(digits[6])
+
+
+def flag_of(mmsi: str) -> str | None:
+    """ISO alpha-2 flag state from a ship's MMSI (first digit 2-7), else None."""
+    if mmsi[0] not in "234567":
+        return None
+    code, _ = get_country(int(mmsi[:3]))
+    return None if code == "NA" else code
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def parse_ais(raw: RawMessage) -> AisResult:
+    """Every sentence group of one message, as a VesselEvent or a refusal. Never raises."""
+    result = AisResult()
+    # (sequential id, channel) -> the fragments so far and their lines.
+    pending: dict[tuple[int | None, str], list[tuple[AISSentence, bytes]]] = {}
+
+    def refuse(lines: list[bytes], reason: str, detail: str) -> None:
+        result.refused.append((b"\n".join(lines), reason, detail))
+
+    for line in raw.value.splitlines():
+        if not line.strip():
+            continue
+        try:
+            sentence = _sentence(line)
+        except _Refused as exc:
+            refuse([line], exc.reason, exc.detail)
+            continue
+        if sentence.frag_cnt == 1:
+            group = [(sentence, line)]
+        else:
+            slot = (sentence.seq_id, sentence.channel)
+            parts = pending.get(slot, [])
+            repeated = any(p[0].frag_num == sentence.frag_num for p in parts)
+            if parts and (repeated or parts[0][0].frag_cnt != sentence.frag_cnt):
+                # A fragment seen already, or another count: the earlier group never finished.
+                refuse([p[1] for p in parts], "ais_incomplete_multipart",
+                       f"{len(parts)} of {parts[0][0].frag_cnt} fragments, then a new message began")
+                parts = []
+            parts.append((sentence, line))
+            pending[slot] = parts
+            if len(parts) < sentence.frag_cnt:
+                continue
+            del pending[slot]
+            group = parts
+        lines = [g[1] for g in group]
+        try:
+            result.events.append((_event(raw, [g[0] for g in group]), b"\n".join(lines)))
+        except _Refused as exc:
+            refuse(lines, exc.reason, exc.detail)
+    for parts in pending.values():
+        refuse([p[1] for p in parts], "ais_incomplete_multipart",
+               f"{len(parts)} of {parts[0][0].frag_cnt} fragments in the message")
+    return result
+
+
+def _sentence(line: bytes) -> AISSentence:
+    if len(line) > MAX_GROUP_BYTES:
+        raise _Refused("ais_invalid_sentence", f"a line of {len(line)} bytes, limit {MAX_GROUP_BYTES}")
+    try:
+        sentence = NMEASentenceFactory.produce(line)
+    except AISBaseException as exc:
+        raise _Refused("ais_invalid_sentence", f"{type(exc).__name__}: not an AIS NMEA sentence") from None
+    except Exception as exc:  # pyais raising something else on odd bytes
+        raise _Refused("ais_invalid_sentence", type(exc).__name__) from None
+    if not isinstance(sentence, AISSentence):
+        raise _Refused("ais_unsupported_sentence", f"a {type(sentence).__name__}, not !xxVDM/!xxVDO")
+    if not sentence.is_valid:
+        raise _Refused("ais_bad_checksum", f"checksum {sentence.checksum:02X} does not match the sentence")
+    return sentence
+
+
+def _event(raw: RawMessage, parts: list[AISSentence]) -> VesselEvent:
+    first = parts[0]
+    message = NMEAMessage.assemble_from_iterable(sorted(parts, key=lambda s: s.frag_num))
+    try:
+        decoded = message.decode()
+    except AISBaseException as exc:
+        raise _Refused("ais_undecodable", type(exc).__name__) from None
+    except Exception as exc:  # a payload too short for its type, and the like
+        raise _Refused("ais_undecodable", type(exc).__name__) from None
+    msg_type = int(decoded.msg_type)
+    if msg_type not in POSITION_TYPES and msg_type not in VOYAGE_TYPES:
+        raise _Refused("ais_unsupported_type", f"message type {msg_type}")
+    fields: dict[str, Any] = decoded.asdict()
+    mmsi = f"{int(fields['mmsi']):09d}"
+    if len(mmsi) != 9:
+        raise _Refused("ais_invalid_mmsi", "the MMSI has more than nine digits")
+    received = raw.received_at()
+    stamped = _tag_time(first.tag_block)
+    second = fields.get("second") if msg_type in POSITION_TYPES else None
+    observed = stamped or _with_second(received, second)
+    report = _report(msg_type, fields, observed)
+    digest = hashlib.sha256(message.payload + b"|" + observed.isoformat().encode()).hexdigest()[:32]
+    try:
+        return VesselEvent(
+            event_id=stable_id("vessel", "ais", digest),
+            source="ais",
+            source_id=digest,
+            occurred_at=observed,
+            received_at=received,
+            observed_at=observed,
+            mmsi=mmsi,
+            flag=flag_of(mmsi),
+            **report,
+        )
+    except ValidationError as exc:
+        raise _Refused("invalid_schema", describe_validation_error(exc)) from None
+
+
+def _tag_time(tag_block: TagBlock | None) -> datetime | None:
+    if tag_block is None:
+        return None
+    try:
+        tag_block.init()
+        stamp = tag_block.receiver_timestamp
+    except Exception:
+        raise _Refused("ais_invalid_tag_block", "the tag block cannot be read") from None
+    if stamp is None:
+        return None
+    try:
+        seconds = float(stamp)
+        if seconds > 1e11:  # milliseconds
+            seconds /= 1000
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise _Refused("ais_invalid_tag_block", "the c: timestamp is not a time") from None
+
+
+def _with_second(received: datetime, second: object) -> datetime:
+    """The receive time, moved to the second of the minute the report gives (0-59)."""
+    if not isinstance(second, int) or not 0 <= second <= 59:
+        return received
+    at = received.replace(second=second, microsecond=0)
+    return at - timedelta(minutes=1) if at > received + timedelta(seconds=1) else at
+
+
+def _text(value: object, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    cleaned = value.replace("@", " ").strip()
+    return cleaned[:limit] or None
+
+
+def _report(msg_type: int, f: dict[str, Any], observed: datetime) -> dict[str, Any]:
+    if msg_type in POSITION_TYPES:
+        lat, lon = f.get("lat"), f.get("lon")
+        speed, course, heading = f.get("speed"), f.get("course"), f.get("heading")
+        status = f.get("status")
+        return {
+            "report_type": "position",
+            "position": Position(lat=lat, lon=lon)
+            if isinstance(lat, float | int) and isinstance(lon, float | int)
+            and -90 <= lat <= 90 and -180 <= lon <= 180 else None,
+            "speed_knots": speed if isinstance(speed, float | int) and 0 <= speed < 102.3 else None,
+            "course": course if isinstance(course, float | int) and 0 <= course < 360 else None,
+            "heading": heading if isinstance(heading, int) and 0 <= heading < 360 else None,
+            "nav_status": int(status) if status is not None and 0 <= int(status) <= 14 else None,
+            "name": _text(f.get("shipname"), 40),
+            "ship_type": _ship_type(f.get("ship_type")),
+        }
+    if msg_type == 24:
+        return {
+            "report_type": "voyage",
+            "name": _text(f.get("shipname"), 40),
+            "call_sign": _text(f.get("callsign"), 10),
+            "ship_type": _ship_type(f.get("ship_type")),
+        }
+    imo = f.get("imo")
+    draught = f.get("draught")
+    return {
+        "report_type": "voyage",
+        "imo": f"{imo:07d}" if isinstance(imo, int) and valid_imo(imo) else None,
+        "name": _text(f.get("shipname"), 40),
+        "call_sign": _text(f.get("callsign"), 10),
+        "ship_type": _ship_type(f.get("ship_type")),
+        "destination": _text(f.get("destination"), 20),
+        "draught_m": draught if isinstance(draught, float | int) and 0 < draught <= 25.5 else None,
+        "eta": _eta(f, observed),
+    }
+
+
+def _ship_type(value: object) -> int | None:
+    return int(value) if value is not None and 1 <= int(value) <= 99 else None  # type: ignore[call-overload]
+
+
+def _eta(f: dict[str, Any], observed: datetime) -> datetime | None:
+    """The next month/day/hour/minute after the report (AIS gives no year); None if unset."""
+    values = [v for v in (f.get(k) for k in ("month", "day", "hour", "minute")) if isinstance(v, int)]
+    if len(values) != 4:
+        return None
+    month, day, hour, minute = values
+    if not (1 <= month <= 12 and 1 <= day <= 31 and 0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    for year in (observed.year, observed.year + 1):
+        try:
+            eta = datetime(year, month, day, hour, minute, tzinfo=UTC)
+        except ValueError:
+            return None  # 31 February and the like
+        if eta >= observed - timedelta(days=1):
+            return eta
+    return None
