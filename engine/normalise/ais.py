@@ -53,7 +53,7 @@ class AisResult:
 
 def looks_like_nmea(value: bytes) -> bool:
     """True when a message starts like an NMEA sentence or a tag block, not like JSON."""
-    head = value.lstrip()[:1]
+    head = value[:16].lstrip()[:1]  # no copy of a large message
     return head in (b"!", b"\\")
 
 
