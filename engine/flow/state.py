@@ -1,9 +1,10 @@
 """ChangelogStore: typed key/value state for the partitions a worker owns, kept in a changelog topic.
 
 Values live in memory as objects and become bytes only on the way to and from
-the changelog (parsing a vessel's state on every batch cost more than all the
-rules together). Partition ``p`` of the changelog holds the state of keys that live in partition
-``p`` of the source topic. Updates are produced with a batch's outputs, before
+the changelog (parsing each vessel's state on every batch cost more, in a
+profile of 50,000 events, than all the rules together). Partition ``p`` of the
+changelog holds the state of keys that live in partition ``p`` of the source
+topic. Updates are produced with a batch's outputs, before
 its offsets are committed, so after a crash the state is at least as new as
 the committed input; the state is designed so replaying that input is harmless
 (see engine/score/track.py). When a partition is assigned, its state is read

@@ -143,8 +143,10 @@ def _sentence(line: bytes) -> AISSentence:
 
 
 def _event(raw: RawMessage, parts: list[AISSentence]) -> VesselEvent:
-    first = parts[0]
-    message = NMEAMessage.assemble_from_iterable(sorted(parts, key=lambda s: s.frag_num))
+    ordered = sorted(parts, key=lambda s: s.frag_num)
+    # Feeds put the tag block on the first fragment, or on each; take the first there is.
+    tag_block = next((p.tag_block for p in ordered if p.tag_block is not None), None)
+    message = NMEAMessage.assemble_from_iterable(ordered)
     try:
         decoded = message.decode()
     except AISBaseException as exc:
@@ -159,7 +161,7 @@ def _event(raw: RawMessage, parts: list[AISSentence]) -> VesselEvent:
     if len(mmsi) != 9:
         raise _Refused("ais_invalid_mmsi", "the MMSI has more than nine digits")
     received = raw.received_at()
-    stamped = _tag_time(first.tag_block)
+    stamped = _tag_time(tag_block)
     second = fields.get("second") if msg_type in POSITION_TYPES else None
     observed = stamped or _with_second(received, second)
     report = _report(msg_type, fields, observed)

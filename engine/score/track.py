@@ -104,8 +104,8 @@ def merge_states(older: TrackState | None, newer: TrackState, keep: int) -> Trac
 def _trimmed(fixes: list[TrackFix], judged: dict[str, TrackFeatures], keep: int) -> TrackState:
     """The newest ``keep`` of time-ordered fixes, with the features of those kept.
 
-    Built without validation: every part is an already validated record, and
-    validating a full track again on each report cost more than the rules.
+    Built without validation: every part is an already validated record, so
+    validating the whole track again on each report would only repeat work.
     """
     kept = fixes[-keep:]
     ids = {f.event_id for f in kept}

@@ -84,6 +84,14 @@ def test_static_and_voyage_data_assemble_from_two_fragments_in_any_order() -> No
         assert group.count(b"\n") == 1
 
 
+def test_a_tag_block_on_the_first_fragment_times_the_whole_message() -> None:
+    """Fragments out of order, the tag block on fragment 1: its c: time is the report's."""
+    stamp = int(datetime(2026, 6, 1, 9, 0, 0, tzinfo=UTC).timestamp())
+    first, second = sentences(VOYAGE, seq_id=5)
+    [(event, _)] = parse_ais(message(second, tagged(first, stamp))).events
+    assert event.observed_at == datetime(2026, 6, 1, 9, 0, 0, tzinfo=UTC)
+
+
 def test_an_imo_number_failing_its_check_digit_is_left_out() -> None:
     [(event, _)] = parse_ais(message(*sentences({**VOYAGE, "imo": 9074728}, seq_id=1))).events
     assert event.imo is None and event.name == "NORTHERN STAR"
