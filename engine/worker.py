@@ -8,8 +8,7 @@ import gc
 import faust
 
 from engine.app import create_app
-from engine.broker import ensure_topics
-from engine.flow.hops import tracks_changelog
+from engine.flow.engine import ensure_app_topics
 from engine.logs import configure_logging, get_logger, logging_dict_config
 from engine.metrics import serve_metrics
 from engine.settings import Settings
@@ -21,14 +20,7 @@ def run_worker(settings: Settings, create_topics: bool = True) -> None:
     """Block running a worker until it is stopped (SIGTERM or Ctrl-C)."""
     configure_logging(settings.log.level, settings.log.format)
     if create_topics:
-        created = asyncio.run(
-            ensure_topics(
-                settings.kafka.bootstrap_servers,
-                [*settings.topics.all_names(), tracks_changelog(settings)],
-                settings.topics.partitions,
-                settings.topics.replication_factor,
-            )
-        )
+        created = asyncio.run(ensure_app_topics(settings))
         if created:
             log.info("topics.created", count=len(created))
     serve_metrics(settings.worker.metrics_port, settings.worker.metrics_addr)

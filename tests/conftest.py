@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.broker import EmbeddedBroker, ensure_topics
-from engine.flow.hops import tracks_changelog
+from engine.broker import EmbeddedBroker
+from engine.flow.engine import ensure_app_topics
 from engine.settings import Settings
 
 
@@ -40,11 +40,5 @@ def fresh_settings(bootstrap: str, **worker: object) -> Settings:
         "worker": {"app_id": f"gatehound-test-{tag}", "metrics_port": 0, **worker},
     }
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    asyncio.run(
-        ensure_topics(
-            bootstrap,
-            [*settings.topics.all_names(), tracks_changelog(settings)],
-            settings.topics.partitions,
-        )
-    )
+    asyncio.run(ensure_app_topics(settings))
     return settings

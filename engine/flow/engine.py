@@ -18,6 +18,17 @@ from engine.settings import MODES, Settings
 log = get_logger(__name__)
 
 
+async def ensure_app_topics(settings: Settings) -> list[str]:
+    """Create what a worker of this app needs and is missing: every topic and the
+    vessel-track changelog, with the configured partitions. Returns the names created."""
+    return await ensure_topics(
+        settings.kafka.bootstrap_servers,
+        [*settings.topics.all_names(), tracks_changelog(settings)],
+        settings.topics.partitions,
+        settings.topics.replication_factor,
+    )
+
+
 class HotPath:
     """Everything a worker runs on the hot path; start() and stop() bracket its life."""
 
@@ -80,18 +91,10 @@ class HotPath:
                     # gets them back with the right partition counts before a
                     # producer's request auto-creates them with the broker's default.
                     with contextlib.suppress(Exception):
-                        await self._ensure_topics()
+                        await ensure_app_topics(self.settings)
                 else:
                     log.error("broker.unreachable", bootstrap=self.settings.kafka.bootstrap_servers)
                 up = now_up
-
-    async def _ensure_topics(self) -> None:
-        await ensure_topics(
-            self.settings.kafka.bootstrap_servers,
-            [*self.settings.topics.all_names(), tracks_changelog(self.settings)],
-            self.settings.topics.partitions,
-            self.settings.topics.replication_factor,
-        )
 
     async def _guard(self, loop: BatchLoop) -> None:
         # A loop that fails (broker gone, say) is restarted after a pause, so the
@@ -101,7 +104,7 @@ class HotPath:
         while not self.stopping.is_set():
             try:
                 if failures:
-                    await self._ensure_topics()
+                    await ensure_app_topics(self.settings)
                 await loop.run(self.stopping)
                 failures = 0
             except asyncio.CancelledError:
