@@ -48,6 +48,16 @@ class EventBatch:
     deadletters: list[DeadLetter] = field(default_factory=list)
 
 
+@dataclass
+class FeedResult:
+    """What a feed parser made of one raw message that may hold many records (an EDIFACT
+    interchange, a burst of AIS sentences): events and refusals, each with the bytes of the
+    part it came from (the whole message, or one sentence group), in input order."""
+
+    events: list[tuple[Event, bytes]] = field(default_factory=list)
+    refused: list[tuple[bytes, str, str]] = field(default_factory=list)
+
+
 def dead_letter(raw: RawMessage, stage: Stage, reason: str, detail: str) -> DeadLetter:
     """Park a message: its original bytes, where it came from, and why it was refused."""
     return DeadLetter(

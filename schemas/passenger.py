@@ -93,3 +93,6 @@ class PassengerEvent(Record):
     traveller: Traveller
     document: TravelDocument | None = None
     booking: Booking | None = None
+    reporting_party: str | None = Field(
+        default=None, max_length=100, description="Who sent the data: the carrier or its agent."
+    )

@@ -24,7 +24,6 @@ bytes), so one bad sentence in a burst does not cost the good ones.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,8 +32,9 @@ from pyais.messages import AISSentence, NMEAMessage, NMEASentenceFactory, TagBlo
 from pyais.util import get_country
 from pydantic import ValidationError
 
-from engine.messages import RawMessage, describe_validation_error
+from engine.messages import FeedResult, RawMessage, describe_validation_error
 from schemas import VesselEvent, stable_id
+from schemas.codes import imo_valid
 from schemas.vessel import Position
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19})
@@ -43,28 +43,10 @@ VOYAGE_TYPES = frozenset({5, 24})
 MAX_GROUP_BYTES = 2_048
 
 
-@dataclass
-class AisResult:
-    """What one Kafka message of NMEA gave: events and refusals, each with its group's bytes."""
-
-    events: list[tuple[VesselEvent, bytes]] = field(default_factory=list)
-    refused: list[tuple[bytes, str, str]] = field(default_factory=list)
-
-
 def looks_like_nmea(value: bytes) -> bool:
     """True when a message starts like an NMEA sentence or a tag block, not like JSON."""
     head = value[:16].lstrip()[:1]  # no copy of a large message
     return head in (b"!", b"\\")
-
-
-def valid_imo(number: int) -> bool:
-    """The IMO ship identification number check: 7 digits, the last being the sum of the
-    first six weighted 7 down to 2, modulo 10."""
-    digits = f"{number:07d}"
-    if len(digits) != 7 or number <= 0:
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:6], range(7, 1, -1), strict=True))
-    return total % 10 == int(digits[6])
 
 
 def flag_of(mmsi: str) -> str | None:
@@ -81,9 +63,9 @@ class _Refused(Exception):
         self.reason, self.detail = reason, detail
 
 
-def parse_ais(raw: RawMessage) -> AisResult:
+def parse_ais(raw: RawMessage) -> FeedResult:
     """Every sentence group of one message, as a VesselEvent or a refusal. Never raises."""
-    result = AisResult()
+    result = FeedResult()
     # (sequential id, channel) -> the fragments so far and their lines.
     pending: dict[tuple[int | None, str], list[tuple[AISSentence, bytes]]] = {}
 
@@ -244,7 +226,7 @@ def _report(msg_type: int, f: dict[str, Any], observed: datetime) -> dict[str, A
     draught = f.get("draught")
     return {
         "report_type": "voyage",
-        "imo": f"{imo:07d}" if isinstance(imo, int) and valid_imo(imo) else None,
+        "imo": f"{imo:07d}" if isinstance(imo, int) and imo_valid(imo) else None,
         "name": _text(f.get("shipname"), 40),
         "call_sign": _text(f.get("callsign"), 10),
         "ship_type": _ship_type(f.get("ship_type")),

@@ -24,6 +24,8 @@ from typing import Any
 import airportsdata
 import orjson
 
+from schemas.codes import imo_check_digit, iso6346_check_digit, iso6346_remainder
+
 #: Where the simulated clock starts unless told otherwise.
 DEFAULT_START = datetime(2026, 6, 1, 6, 0, 0, tzinfo=UTC)
 
@@ -230,33 +232,6 @@ class TrafficMessage:
 
 
 # --- small domain helpers -----------------------------------------------------------------
-
-
-def _iso6346_letter_values() -> dict[str, int]:
-    # ISO 6346 numbers letters from 10 upwards but never uses a multiple of 11.
-    values: dict[str, int] = {}
-    n = 10
-    for letter in string.ascii_uppercase:
-        n += 1 if n % 11 == 0 else 0
-        values[letter] = n
-        n += 1
-    return values
-
-
-_ISO6346_VALUES = _iso6346_letter_values()
-
-
-def iso6346_check_digit(first_ten: str) -> int:
-    """The ISO 6346 check digit for owner code, category and serial (10 characters)."""
-    total = sum(
-        (_ISO6346_VALUES[ch] if ch.isalpha() else int(ch)) << i for i, ch in enumerate(first_ten)
-    )
-    return total % 11 % 10
-
-
-def imo_check_digit(first_six: str) -> int:
-    """The IMO ship number check digit: digits weighted 7 down to 2, last digit of the sum."""
-    return sum(int(d) * w for d, w in zip(first_six, range(7, 1, -1), strict=True)) % 10
 
 
 def _haversine_nm(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -628,12 +603,7 @@ class TrafficGenerator:
         rng = self._rng
         while True:
             first_ten = rng.choice(CONTAINER_OWNERS) + f"{rng.randrange(10**6):06d}"
-            total = sum(
-                (_ISO6346_VALUES[ch] if ch.isalpha() else int(ch)) << i
-                for i, ch in enumerate(first_ten)
-            )
-            # Owners do not issue serials whose remainder is 10 (check digit would be ambiguous).
-            if total % 11 != 10:
+            if iso6346_remainder(first_ten) != 10:
                 return first_ten + str(iso6346_check_digit(first_ten))
 
     def _trader(self, country: str) -> dict[str, Any]:

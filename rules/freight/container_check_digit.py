@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from pydantic import BaseModel, Field
 
 from engine.score.rule import Hit, rule
 from schemas import EnrichedEvent, FreightEvent
-
-_FORMAT = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
-
-
-def _letter_values() -> dict[str, int]:
-    # ISO 6346: A=10 upwards, skipping multiples of 11 (11, 22, 33).
-    values, n = {}, 10
-    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        if n % 11 == 0:
-            n += 1
-        values[letter] = n
-        n += 1
-    return values
-
-
-_VALUES = _letter_values()
-
-
-def iso6346_valid(number: str) -> bool:
-    """True when a container number has the ISO 6346 shape and a correct check digit."""
-    number = number.replace(" ", "").upper()
-    if not _FORMAT.match(number):
-        return False
-    total = sum(
-        (_VALUES[ch] if ch.isalpha() else int(ch)) * (2**i) for i, ch in enumerate(number[:10])
-    )
-    return bool(total % 11 % 10 == int(number[10]))
+from schemas.codes import iso6346_valid
 
 
 class Config(BaseModel):

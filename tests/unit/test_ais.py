@@ -18,8 +18,9 @@ from pyais import encode_dict
 
 from engine.messages import RawMessage
 from engine.normalise import normalise_batch
-from engine.normalise.ais import flag_of, looks_like_nmea, parse_ais, valid_imo
+from engine.normalise.ais import flag_of, looks_like_nmea, parse_ais
 from engine.pipeline import Pipeline
+from schemas.codes import imo_valid as valid_imo
 
 RECEIVED = datetime(2026, 6, 1, 12, 30, 45, tzinfo=UTC)
 RECEIVED_MS = int(RECEIVED.timestamp() * 1000)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from engine.score.loader import load_rules
-from rules.freight.container_check_digit import iso6346_valid
 from schemas import EnrichedEvent, Finding
+from schemas.codes import iso6346_valid
 from tests.fixtures.events import (
     RECEIVED,
     enriched,

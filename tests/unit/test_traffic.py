@@ -19,10 +19,8 @@ from engine.simulate.traffic import (
     HOME_AIRPORTS,
     HUBS,
     ORIGIN_CARRIERS,
-    imo_check_digit,
-    iso6346_check_digit,
 )
-from rules.freight.container_check_digit import iso6346_valid
+from schemas.codes import imo_check_digit, iso6346_check_digit, iso6346_valid
 
 COUNT = 2000
 
