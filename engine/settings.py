@@ -108,6 +108,16 @@ class LogSettings(BaseModel):
     format: Literal["json", "console"] = "json"
 
 
+class PrivacySettings(BaseModel):
+    """How personal data is protected on entry."""
+
+    card_hash_key: SecretStr = Field(
+        default=SecretStr("gatehound-demo-card-key"),
+        description="Key of the HMAC that replaces payment card numbers on entry. The default "
+        "is for demos and tests only: set your own, and keep it, or hashes stop matching.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of the engine. Frozen: build a new one to change anything."""
 
@@ -121,6 +131,7 @@ class Settings(BaseSettings):
     reference: ReferenceSettings = ReferenceSettings()
     scoring: ScoringSettings = ScoringSettings()
     log: LogSettings = LogSettings()
+    privacy: PrivacySettings = PrivacySettings()
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-rule config overrides, by rule id."
     )

@@ -4,6 +4,7 @@ from schemas.audit import AuditRecord
 from schemas.common import PROTECTED_KEY, SCHEMA_VERSION, Record, stable_id
 from schemas.deadletter import DeadLetter
 from schemas.decision import Alert, Finding, Score
+from schemas.declaration import ConsignmentDeclaration
 from schemas.enriched import EnrichedEvent, Event, ReferenceFacts, TrackFeatures, TrackFix
 from schemas.freight import FreightEvent
 from schemas.outcome import Outcome
@@ -22,6 +23,8 @@ CONTRACTS: dict[str, type[Record]] = {
     "Outcome": Outcome,
     "DeadLetter": DeadLetter,
     "AuditRecord": AuditRecord,
+    # Not on a topic of ours as such: the feed format of raw.freight that producers write.
+    "ConsignmentDeclaration": ConsignmentDeclaration,
 }
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Alert",
     "AuditRecord",
+    "ConsignmentDeclaration",
     "DeadLetter",
     "EnrichedEvent",
     "Event",

@@ -16,6 +16,18 @@ class Party(Record):
     address: str | None = Field(default=None, max_length=300)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
     trader_id: str | None = Field(default=None, max_length=40, description="EORI or similar.")
+    phone: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Contact telephone number, visual separators removed (+447700900123); "
+        "links a trader with a traveller who gives the same number.",
+    )
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        description="Contact e-mail address, ASCII letters lower-cased; links a trader with "
+        "a traveller who gives the same address.",
+    )
 
 
 class Arrival(Record):

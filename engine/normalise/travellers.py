@@ -13,6 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from datetime import UTC, tzinfo
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import airportsdata
 
 from schemas.passenger import Flight, TravelDocument, Traveller
 
@@ -55,6 +61,25 @@ def _fold(text: str) -> str:
     return "".join(c for c in ascii_text.upper() if c.isalpha())
 
 
+DocumentType = Literal["passport", "id_card", "visa", "other"]
+
+
+def document_type(code: str) -> DocumentType:
+    """The kind of a travel document from its ICAO 9303 type code (P..., I..., V...).
+
+    >>> document_type("PM"), document_type("ID"), document_type("V"), document_type("AC")
+    ('passport', 'id_card', 'visa', 'other')
+    """
+    code = code.strip().upper()
+    if code.startswith("P"):
+        return "passport"
+    if code.startswith("I"):
+        return "id_card"
+    if code.startswith("V"):
+        return "visa"
+    return "other"
+
+
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
@@ -78,3 +103,28 @@ def pnr_source_id(flight: Flight, record_locator: str, traveller: Traveller) -> 
         "pnr", flight_key(flight), record_locator.upper(),
         name_key(traveller.surname, traveller.given_names),
     )
+
+
+@lru_cache(maxsize=1)
+def _airport_zones() -> dict[str, str]:
+    return {code: info["tz"] for code, info in airportsdata.load("IATA").items() if info.get("tz")}
+
+
+@lru_cache(maxsize=1024)
+def airport_zone(code: str) -> tzinfo:
+    """The time zone of an IATA airport (airportsdata), UTC for one it does not know.
+
+    PAXLST and PNRGOV give flight times in the local time of the airport they
+    describe; both parsers (and their writers) convert with these zones, so the
+    two feeds agree on a flight's UTC times and on its ``flight_key``.
+
+    >>> str(airport_zone("LHR")), str(airport_zone("QQQ"))
+    ('Europe/London', 'UTC')
+    """
+    name = _airport_zones().get(code)
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ValueError, OSError):  # a zone the system's tz database lacks
+            pass
+    return UTC
