@@ -8,11 +8,16 @@ stage's per-vessel state sees them in that order on every run. Producers of
 
 from __future__ import annotations
 
+from engine.normalise.travellers import flight_key
 from schemas import Event
 
 
 def entity_key(event: Event) -> str:
-    """The vessel for AIS reports; the event itself for passengers and consignments (for now)."""
+    """The vessel for AIS reports; the flight for passengers (so a traveller's booking and
+    API data meet in one partition: engine/enrich/join.py); the consignment itself for
+    declarations (for now)."""
     if event.mode == "vessel":
         return f"mmsi:{event.mmsi}"
+    if event.mode == "passenger":
+        return f"flight:{flight_key(event.flight)}"
     return event.event_id

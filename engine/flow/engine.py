@@ -9,7 +9,13 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaProducer, TopicPartition
 
 from engine.broker import ensure_topics, metadata_ready
-from engine.flow.hops import DecideHop, NormaliseHop, track_store, tracks_changelog
+from engine.flow.hops import (
+    DecideHop,
+    NormaliseHop,
+    booking_store,
+    state_changelogs,
+    track_store,
+)
 from engine.flow.loop import BatchLoop
 from engine.logs import get_logger
 from engine.metrics import BROKER_UP, LOOP_FAILURES
@@ -20,10 +26,10 @@ log = get_logger(__name__)
 
 async def ensure_app_topics(settings: Settings) -> list[str]:
     """Create what a worker of this app needs and is missing: every topic and the
-    vessel-track changelog, with the configured partitions. Returns the names created."""
+    changelogs of its state, with the configured partitions. Returns the names created."""
     return await ensure_topics(
         settings.kafka.bootstrap_servers,
-        [*settings.topics.all_names(), tracks_changelog(settings)],
+        [*settings.topics.all_names(), *state_changelogs(settings)],
         settings.topics.partitions,
         settings.topics.replication_factor,
     )
@@ -36,6 +42,7 @@ class HotPath:
         self.settings = settings
         name = settings.topics.name
         self.vessel_topic = name("events.vessel")
+        self.passenger_topic = name("events.passenger")
         self.producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             client_id=f"{settings.worker.app_id}-producer",
@@ -45,6 +52,7 @@ class HotPath:
             acks="all",
         )
         self.tracks = track_store(settings)
+        self.bookings = booking_store(settings)
         group = settings.worker.app_id
         self.loops = [
             BatchLoop(
@@ -53,7 +61,7 @@ class HotPath:
             ),
             BatchLoop(
                 "decide", settings, [name(f"events.{m}") for m in MODES],
-                f"{group}-decide", DecideHop(settings, self.tracks), self.producer,
+                f"{group}-decide", DecideHop(settings, self.tracks, self.bookings), self.producer,
                 on_assigned=self._restore, on_revoked=self._drop,
             ),
         ]
@@ -62,9 +70,13 @@ class HotPath:
 
     async def _restore(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
         await self.tracks.restore([tp.partition for tp in assigned if tp.topic == self.vessel_topic], owned)
+        await self.bookings.restore(
+            [tp.partition for tp in assigned if tp.topic == self.passenger_topic], owned
+        )
 
     async def _drop(self, revoked: list[TopicPartition]) -> None:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])
+        self.bookings.drop([tp.partition for tp in revoked if tp.topic == self.passenger_topic])
 
     async def start(self) -> None:
         """Start the producer, then each loop as a task, and the broker watch."""

@@ -2,12 +2,14 @@
 
 normalise: ``raw.*`` -> ``events.<mode>`` (keyed by entity) and ``deadletter``.
 decide: ``events.<mode>`` -> enrich -> score -> alert, writing ``events.enriched``,
-``scores``, ``alerts``, ``deadletter`` and the vessel-track changelog.
+``scores``, ``alerts``, ``deadletter`` and the changelogs of its state: vessel tracks
+and the booking/API join of passenger events (engine/enrich/join.py).
 
 Each hop has ``run`` (typed results, used by replay and tests) and ``records``
 (what to produce); a BatchLoop calls the hop itself, which is both. Two hops, not
 one, because only ``events.<mode>`` is keyed by entity: the decide hop then owns
-all of one vessel's reports, in order, and its track state.
+all of one vessel's reports, in order, and its track state, and both feeds' events
+about the travellers of one flight.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
+from pydantic import BaseModel
 
 from engine.alert import build_alerts
 from engine.enrich import ReferenceData, enrich_batch, parse_events
+from engine.enrich.join import JoinState, expired, join, join_key
+from engine.enrich.join import merge as merge_join
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore
 from engine.keys import entity_key
@@ -38,12 +43,20 @@ from engine.normalise.stage import mode_of_topic
 from engine.score.stage import Scorer
 from engine.score.track import TrackState, merge_states
 from engine.settings import Settings
-from schemas import Alert, DeadLetter, EnrichedEvent, Event, Record, Score, VesselEvent
+from schemas import (
+    Alert,
+    DeadLetter,
+    EnrichedEvent,
+    Event,
+    PassengerEvent,
+    Score,
+    VesselEvent,
+)
 
 log = get_logger(__name__)
 
 
-def _json(record: Record) -> bytes:
+def _json(record: BaseModel) -> bytes:
     return record.model_dump_json().encode("utf-8")
 
 
@@ -106,6 +119,7 @@ class NormaliseHop:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._card_key = settings.privacy.card_hash_key.get_secret_value().encode("utf-8")
 
     def run(self, raws: Sequence[RawMessage]) -> Normalised:
         """Typed and encoded results of one batch.
@@ -116,7 +130,9 @@ class NormaliseHop:
         """
         _count_in(self.name, raws)
         with timed("normalise"):
-            result = normalise_batch(raws, self.settings.worker.max_message_bytes)
+            result = normalise_batch(
+                raws, self.settings.worker.max_message_bytes, self._card_key
+            )
         out = Normalised(deadletters=result.deadletters)
         limit = self.settings.worker.max_event_bytes
         with timed("serialise"):
@@ -163,6 +179,28 @@ def track_store(settings: Settings) -> ChangelogStore[TrackState]:
     )
 
 
+def bookings_changelog(settings: Settings) -> str:
+    """Name of the changelog topic of the passenger join (booking and API per traveller)."""
+    return settings.topics.name(f"{settings.worker.app_id}-passenger-join-changelog")
+
+
+def booking_store(settings: Settings) -> ChangelogStore[JoinState]:
+    """The passenger join's store: a JoinState per traveller and flight."""
+    return ChangelogStore(
+        "passenger-join",
+        settings.kafka.bootstrap_servers,
+        bookings_changelog(settings),
+        encode=_json,
+        decode=JoinState.model_validate_json,
+        merge=merge_join,
+    )
+
+
+def state_changelogs(settings: Settings) -> list[str]:
+    """Every changelog topic a worker of this app writes."""
+    return [tracks_changelog(settings), bookings_changelog(settings)]
+
+
 @dataclass
 class Decided:
     """A decide batch: what was enriched, scored and alerted, and the state it changed."""
@@ -182,9 +220,19 @@ class DecideHop:
 
     name = "decide"
 
-    def __init__(self, settings: Settings, tracks: ChangelogStore[TrackState] | None = None) -> None:
+    #: Join entries written between two sweeps for expired ones.
+    SWEEP_EVERY = 5_000
+
+    def __init__(
+        self,
+        settings: Settings,
+        tracks: ChangelogStore[TrackState] | None = None,
+        bookings: ChangelogStore[JoinState] | None = None,
+    ) -> None:
         self.settings = settings
         self.tracks = tracks if tracks is not None else track_store(settings)
+        self.bookings = bookings if bookings is not None else booking_store(settings)
+        self._joined_since_sweep = 0
         self.reference = ReferenceData(settings.reference)
         self.scorer = Scorer(settings)
         self.titles = {
@@ -192,15 +240,21 @@ class DecideHop:
         }
 
     def run(self, raws: Sequence[RawMessage]) -> Decided:
-        """Typed results of one batch; the track store is updated in place."""
+        """Typed results of one batch; the state stores (tracks, join) are updated in place."""
         _count_in(self.name, raws)
         out = Decided()
         partition_of: dict[str, int] = {}
         with timed("parse"):
             parsed = parse_events(raws)
             out.deadletters = parsed.deadletters
-            for event, raw in zip(parsed.events, parsed.sources, strict=True):
-                out.event_json.append(raw.value)
+        with timed("join"):
+            for i, (event, raw) in enumerate(zip(parsed.events, parsed.sources, strict=True)):
+                value = raw.value
+                if isinstance(event, PassengerEvent) and event.source in ("api", "pnr"):
+                    joined = self._join(event, raw.partition or 0, out)
+                    if joined is not event:
+                        parsed.events[i], value = joined, _json(joined)
+                out.event_json.append(value)
                 out.partitions.append(raw.partition or 0)
                 if isinstance(event, VesselEvent):
                     partition_of[entity_key(event)] = raw.partition or 0
@@ -219,6 +273,26 @@ class DecideHop:
         with timed("alert"):
             out.alerts = build_alerts(scored.scores, self.titles)
         return out
+
+    def _join(self, event: PassengerEvent, partition: int, out: Decided) -> PassengerEvent:
+        key = join_key(event)
+        state = self.bookings.get(partition, key)
+        joined, new = join(event, state)
+        if new is not None and new != state:
+            out.changelog.append(self.bookings.put(partition, key, new))
+            self._joined_since_sweep += 1
+            if self._joined_since_sweep >= self.SWEEP_EVERY:
+                self._joined_since_sweep = 0
+                out.changelog += self._sweep(event.occurred_at)
+        return joined
+
+    def _sweep(self, now: datetime) -> list[OutRecord]:
+        """Forget travellers whose flight left long enough ago; tombstones for the changelog."""
+        gone = [
+            (p, key) for p, table in self.bookings.partitions.items()
+            for key, state in table.items() if expired(state, now)
+        ]
+        return [self.bookings.delete(p, key) for p, key in gone]
 
     def records(self, result: Decided) -> list[OutRecord]:
         """What to produce for a batch's results: outputs, dead letters and state changes.

@@ -28,7 +28,7 @@ class OutRecord:
 
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None  # None: a tombstone (a deleted state key)
     partition: int | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
 

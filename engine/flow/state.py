@@ -76,6 +76,13 @@ class ChangelogStore(Generic[T]):
             ((WRITER_HEADER, self.writer),),
         )
 
+    def delete(self, partition: int, key: str) -> OutRecord:
+        """Forget a key; returns the tombstone the caller must produce with its batch."""
+        self.partitions.get(partition, {}).pop(key, None)
+        return OutRecord(
+            self.changelog_topic, key.encode("utf-8"), None, partition, ((WRITER_HEADER, self.writer),)
+        )
+
     def drop(self, partitions: list[int]) -> None:
         """Forget the state of partitions this worker no longer owns."""
         for p in partitions:
@@ -139,7 +146,10 @@ class ChangelogStore(Generic[T]):
                 for tp, records in batch.items():
                     table = tables[tp.partition]
                     for r in records:
-                        if r.key is None or r.value is None:
+                        if r.key is None:
+                            continue
+                        if r.value is None:  # a tombstone: the key was deleted
+                            table.pop(r.key.decode("utf-8"), None)
                             continue
                         writers = table.setdefault(r.key.decode("utf-8"), {})
                         writer = next((v for k, v in r.headers if k == WRITER_HEADER), b"")

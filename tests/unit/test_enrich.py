@@ -150,12 +150,19 @@ def test_vessel_key_is_its_mmsi() -> None:
     assert enriched(vessel_doc()).key == "mmsi:235000001"
 
 
-@pytest.mark.parametrize("doc", [passenger_doc(), freight_doc()], ids=["passenger", "freight"])
-def test_passenger_and_freight_key_is_the_event_id(doc: dict) -> None:
-    """Passenger and freight events are keyed by their own event id."""
-    event = normalised(doc)
+def test_passenger_key_is_the_flight() -> None:
+    """Passenger events are keyed by flight, so a traveller's booking and API data meet in
+    one partition (engine/enrich/join.py)."""
+    event = normalised(passenger_doc())
+    assert entity_key(event) == "flight:BA0117/2025-03-01/JFK"
+    assert enriched(passenger_doc()).key == entity_key(event)
+
+
+def test_freight_key_is_the_event_id() -> None:
+    """Consignments are keyed by their own event id."""
+    event = normalised(freight_doc())
     assert entity_key(event) == event.event_id
-    assert enriched(doc).key == event.event_id
+    assert enriched(freight_doc()).key == event.event_id
 
 
 def test_enrich_keeps_the_event_and_the_order() -> None:

@@ -31,7 +31,8 @@ from hypothesis import strategies as st
 from pyais import encode_dict
 
 from engine.enrich import parse_events
-from engine.flow.hops import DecideHop, NormaliseHop, track_store
+from engine.enrich.join import JoinState
+from engine.flow.hops import DecideHop, NormaliseHop, booking_store, track_store
 from engine.messages import RawMessage, dead_letter
 from engine.normalise import normalise_batch
 from engine.normalise.ais import looks_like_nmea
@@ -41,6 +42,7 @@ from engine.settings import ReferenceSettings, Settings, WorkerSettings
 from engine.simulate import TrafficGenerator
 from schemas import DeadLetter
 from schemas.deadletter import PAYLOAD_LIMIT
+from tests.fixtures.mutate import json_paths
 
 # --- budgets ----------------------------------------------------------------------------
 
@@ -128,9 +130,10 @@ def decide_hop() -> DecideHop:
 
 
 def fresh_decide_hop() -> DecideHop:
-    """The module's decide hop with empty track state, so every example starts alike."""
+    """The module's decide hop with empty state (tracks, join), so every example starts alike."""
     hop = decide_hop()
     hop.tracks = track_store(DECIDE_SETTINGS)
+    hop.bookings = booking_store(DECIDE_SETTINGS)
     return hop
 
 
@@ -146,18 +149,6 @@ def _walk(value: Any) -> Iterator[Any]:
             stack.extend(node)
 
 
-def _paths(doc: Any) -> list[tuple[Any, ...]]:
-    """The path of every node of a document, the root included."""
-    out: list[tuple[Any, ...]] = []
-    stack: list[tuple[tuple[Any, ...], Any]] = [((), doc)]
-    while stack:
-        path, node = stack.pop()
-        out.append(path)
-        if isinstance(node, dict):
-            stack.extend((path + (k,), v) for k, v in node.items())
-        elif isinstance(node, list):
-            stack.extend((path + (i,), v) for i, v in enumerate(node))
-    return sorted(out, key=repr)
 
 
 def _at(doc: Any, path: Sequence[Any]) -> Any:
@@ -320,7 +311,7 @@ def mutated_docs(draw: st.DrawFn, pool: Pool) -> tuple[str, Any]:
             if isinstance(doc, dict):
                 doc["mode"] = draw(st.sampled_from(MODES) | JSON_VALUES)
             continue
-        path = draw(st.sampled_from(_paths(doc)))
+        path = draw(st.sampled_from(json_paths(doc)))
         if op == "add":
             target = _at(doc, path)
             if isinstance(target, dict):
@@ -675,7 +666,9 @@ def check_decide(hop: DecideHop, raws: list[RawMessage]) -> None:
     assert [e.event.event_id for e in out.enriched] == [s.event_id for s in out.scores]
     assert {a.event_id for a in out.alerts} <= set(scored)
     for record in out.changelog:
-        TrackState.model_validate_json(record.value)
+        state = JoinState if record.topic == hop.bookings.changelog_topic else TrackState
+        if record.value is not None:
+            state.model_validate_json(record.value)
     hop.records(out)
 
 
