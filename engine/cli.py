@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -140,7 +142,7 @@ def up(
     rate: Annotated[float, typer.Option(envvar="GATEHOUND_UP__RATE", help="Demo events per second.")] = 100.0,
     workers: Annotated[int, typer.Option(min=1, max=8, help="Worker processes to start.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the demo traffic.")] = 1,
-    malformed_share: Annotated[float, typer.Option(help="Share of malformed demo messages.")] = 0.03,
+    malformed_share: Annotated[float, typer.Option(help="Share of malformed demo messages.")] = 0.02,
     summary_json: Annotated[
         Path | None, typer.Option("--summary-json", help="Write the run summary here as JSON.")
     ] = None,
@@ -175,34 +177,209 @@ def up(
     raise typer.Exit(0 if summary.errors == 0 else 1)
 
 
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="paxlst, pnrgov, ais, declaration or events; default: told from each file's first bytes.",
+    ),
+]
+
+
+def _check_format(fmt: str | None) -> None:
+    from engine.ingest.files import FORMATS
+
+    if fmt is not None and fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+def _check_files(files: list[Path]) -> None:
+    for f in files:
+        if not f.is_file():
+            fail(f"no such file: {f}")
+
+
 @app.command()
 def replay(
-    files: Annotated[list[Path], typer.Argument(help="Raw message files, one message per line.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Raw feed files: PAXLST/PNRGOV (EDIFACT), AIS (NMEA), declarations "
+                       "(JSON) or normalised events (JSON lines)."),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Write alerts here, JSON lines.")],
+    fmt: FormatOption = None,
     scores_out: Annotated[Path | None, typer.Option(help="Write every score record here.")] = None,
     deadletters_out: Annotated[Path | None, typer.Option(help="Write dead letters here.")] = None,
 ) -> None:
     """Run the same stages as the workers over files, in process, with no broker.
 
     Gives the alerts the workers give for the same input, so rules can be tried
-    and backtested on recorded traffic.
+    and backtested on recorded traffic. A simulation's truth.jsonl and
+    watchlist.jsonl are recognised and left out, so `gatehound replay d/*` works.
     """
     from engine.replay import replay_files
 
-    for f in files:
-        if not f.is_file():
-            fail(f"no such file: {f}")
-    result = replay_files(files, Settings())
+    _check_files(files)
+    _check_format(fmt)
+    skipped: list[Path] = []
+    result = replay_files(files, Settings(), fmt, skipped)
     _write_jsonl(out, result.alerts)
     if scores_out:
         _write_jsonl(scores_out, result.scores)
     if deadletters_out:
         _write_jsonl(deadletters_out, result.deadletters)
+    for path in skipped:
+        typer.echo(f"skipped {path}: not traffic (ground truth or watchlist)", err=True)
     typer.echo(
-        f"messages={len(result.scores) + len(result.deadletters)} scored={len(result.scores)} "
-        f"alerts={len(result.alerts)} deadletters={len(result.deadletters)}",
+        f"scored={len(result.scores)} alerts={len(result.alerts)} "
+        f"deadletters={len(result.deadletters)}",
         err=True,
     )
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Raw feed files to publish.")],
+    fmt: FormatOption = None,
+    bootstrap: Bootstrap = None,
+    prefix: Prefix = None,
+) -> None:
+    """Publish raw feed files to their raw.* topics, one message per interchange, AIS report
+    or declaration.
+
+    PAXLST and PNRGOV go to raw.passenger, AIS to raw.vessel, declarations to
+    raw.freight. Keys: the interchange reference, the MMSI, the declaration id.
+    """
+    from engine.ingest.files import read_file
+    from engine.ingest.publish import publish
+
+    _check_files(files)
+    _check_format(fmt)
+    settings = build_settings(bootstrap, prefix)
+    try:
+        messages = [m for f in files for m in read_file(f, fmt)]
+        sent = asyncio.run(publish(settings, messages))
+    except GatehoundError as exc:
+        fail(str(exc))
+        return
+    for topic, n in sorted(sent.items()):
+        typer.echo(f"{topic}: {n} messages")
+
+
+def _duration(text: str | None) -> float | None:
+    """'90', '90s', '45m', '6h', '2d' -> seconds."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        fail(f"cannot read duration {text!r}; e.g. 3600, 90m, 6h or 2d")
+        raise
+    if seconds <= 0:
+        fail("the duration must be positive")
+    return seconds
+
+
+@app.command()
+def simulate(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the raw files, truth.jsonl and watchlist.jsonl here.")
+    ] = None,
+    live: Annotated[
+        bool, typer.Option(help="Publish to the raw.* topics (with --out too: the truth goes there).")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 1,
+    count: Annotated[int | None, typer.Option(min=1, help="Stop after about this many events.")] = None,
+    duration: Annotated[
+        str | None, typer.Option(help="Stop after this much simulated time: 3600, 90m, 6h, 2d.")
+    ] = None,
+    rate: Annotated[float, typer.Option(min=0.1, help="With --live: events per second.")] = 100.0,
+    malformed_share: Annotated[float, typer.Option(help="Share of extra, broken messages.")] = 0.02,
+    cases_per_10k: Annotated[
+        float, typer.Option(help="Planted cases of each kind per 10,000 events.")
+    ] = 10.0,
+    bootstrap: Bootstrap = None,
+    prefix: Prefix = None,
+) -> None:
+    """Generate raw traffic in the real formats (PAXLST, PNRGOV, AIS NMEA, declarations) with
+    planted cases and their ground truth.
+
+    Files: `gatehound simulate --seed 1 --count 20000 --out d/`, then
+    `gatehound replay d/* --out a.jsonl` and
+    `gatehound evaluate --truth d/truth.jsonl --alerts a.jsonl`.
+    Live: `gatehound simulate --live --rate 200` against a running broker (until Ctrl-C,
+    --count or --duration); with --out as well, the truth is written there at the end.
+    """
+    import signal as signals
+
+    from engine.simulate.feeds import FeedSimulator, write_simulation
+
+    if out is None and not live:
+        fail("say where the traffic goes: --out DIR, or --live to publish it")
+    seconds = _duration(duration)
+    if out is not None and not live and count is None and seconds is None:
+        fail("files need an end: --count N or --duration (simulated time)")
+    settings = build_settings(bootstrap, prefix)
+    try:
+        sim = FeedSimulator(
+            seed=seed, malformed_share=malformed_share, cases_per_10k=cases_per_10k,
+            card_key=settings.privacy.card_hash_key.get_secret_value().encode(),
+        )
+    except ValueError as exc:
+        fail(str(exc))
+        return
+    until = sim.now + timedelta(seconds=seconds) if seconds is not None else None
+    if not live:
+        assert out is not None
+        summary = write_simulation(out, sim, count, until)
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    from engine.ingest.publish import publish_paced
+    from engine.simulate.feeds import write_truth
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signals.SIGINT, signals.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        endless = count is None and until is None
+        stream = sim.messages(count if not endless else 2**62, until)
+        sent = await publish_paced(settings, stream, rate, stop)
+        for topic, n in sorted(sent.items()):
+            typer.echo(f"{topic}: {n} messages")
+
+    try:
+        asyncio.run(run())
+    except GatehoundError as exc:
+        fail(str(exc))
+    if out is not None:
+        write_truth(out, sim)
+    typer.echo(json.dumps(sim.counts))
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option("--truth", help="truth.jsonl from `gatehound simulate`.")],
+    alerts: Annotated[
+        Path, typer.Option("--alerts", help="Alerts, JSON lines (replay --out, or tail alerts).")
+    ],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here as JSON.")] = None,
+) -> None:
+    """Score a run against planted cases: recall per case kind, and alert precision."""
+    from engine.evaluate import BadInput, read_jsonl, render
+    from engine.evaluate import evaluate as score_run
+
+    _check_files([truth, alerts])
+    try:
+        result = score_run(read_jsonl(truth, "truth cases"), read_jsonl(alerts, "alerts"))
+    except BadInput as exc:
+        fail(str(exc))
+        return
+    typer.echo(render(result))
+    if json_out:
+        json_out.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
 
 
 @app.command()

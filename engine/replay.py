@@ -1,25 +1,53 @@
-"""Replay raw message files through the in-process pipeline."""
+"""Replay raw feed files through the in-process pipeline: no broker, the workers' stages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from engine.ingest.files import NOT_TRAFFIC, file_format, read_file
+from engine.ingest.files import UnknownFormat as UnknownFormat
 from engine.messages import RawMessage
 from engine.pipeline import Pipeline, PipelineResult
 from engine.settings import Settings
 
 
-def read_messages(files: Iterable[Path]) -> Iterator[RawMessage]:
-    """One raw message per non-empty line, bytes as written (line ending removed)."""
+def read_messages(
+    files: Iterable[Path], fmt: str | None = None, skipped: list[Path] | None = None
+) -> Iterator[RawMessage]:
+    """The messages of every file, in file order, as ``gatehound ingest`` would publish them.
+
+    A file of a format that cannot be told (and no ``fmt``) is read one message per
+    line with no topic, so each bad line becomes a dead letter; a simulator's truth or
+    watchlist file is not traffic, and is left out (and listed in ``skipped``).
+    """
     for path in files:
-        with path.open("rb") as fh:
-            for line in fh:
-                value = line.rstrip(b"\r\n")
-                if value:
-                    yield RawMessage(value=value)
+        try:
+            found = fmt or file_format(path)
+        except UnknownFormat:
+            found = None
+        if found in NOT_TRAFFIC:
+            if skipped is not None:
+                skipped.append(path)
+            continue
+        if found is None:
+            with path.open("rb") as fh:
+                for line in fh:
+                    value = line.rstrip(b"\r\n")
+                    if value:
+                        yield RawMessage(value=value)
+            continue
+        for message in read_file(path, found):
+            yield message.raw()
 
 
-def replay_files(files: Iterable[Path], settings: Settings) -> PipelineResult:
+def replay_files(
+    files: Iterable[Path],
+    settings: Settings,
+    fmt: str | None = None,
+    skipped: list[Path] | None = None,
+) -> PipelineResult:
     """Every stage over every message of the files, in file order."""
-    return Pipeline(settings).run(read_messages(files), batch_size=settings.worker.batch_size)
+    return Pipeline(settings).run(
+        read_messages(files, fmt, skipped), batch_size=settings.worker.batch_size
+    )

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from engine.broker import EmbeddedBroker, ensure_topics
 from engine.logs import get_logger
 from engine.settings import KafkaSettings, Settings
-from engine.simulate.traffic import TrafficGenerator
+from engine.simulate.feeds import FeedSimulator
 from engine.supervise import OutputWatch, WorkerProcess, error_lines, start_worker, stop_worker
 
 log = get_logger(__name__)
@@ -29,7 +29,7 @@ class UpOptions:
     rate: float = 100.0
     workers: int = 1
     seed: int = 1
-    malformed_share: float = 0.03
+    malformed_share: float = 0.02
     summary_json: Path | None = None
     print_alerts: bool = True
     drain_timeout_s: float = 60.0
@@ -90,7 +90,7 @@ def _banner(broker: EmbeddedBroker, workers: list[WorkerProcess], run_dir: Path,
             f"log {w.log_path}"
             for w in workers
         ),
-        f"  demo traffic: {opts.rate:g} events/s, seed {opts.seed}; "
+        f"  demo traffic (PAXLST, PNRGOV, AIS, declarations): {opts.rate:g} events/s, seed {opts.seed}; "
         f"{f'for {opts.duration_s:g} s' if opts.duration_s else 'until Ctrl-C'}",
         f"  follow a topic: GATEHOUND_KAFKA__BOOTSTRAP_SERVERS={broker.bootstrap} gatehound tail alerts",
     ]
@@ -143,21 +143,25 @@ async def _produce(
     summary: Summary,
     workers: list[WorkerProcess],
 ) -> None:
-    traffic = TrafficGenerator(seed=opts.seed, malformed_share=opts.malformed_share)
+    traffic = FeedSimulator(
+        seed=opts.seed, malformed_share=opts.malformed_share,
+        card_key=settings.privacy.card_hash_key.get_secret_value().encode("utf-8"),
+    ).messages(count=2**62)
     started = time.monotonic()
     tick = 0.1
+    sent = 0  # events sent, against the rate
     while not stop.is_set():
         elapsed = time.monotonic() - started
         if opts.duration_s is not None and elapsed >= opts.duration_s:
             break
-        due = int(opts.rate * (elapsed + tick)) - summary.events
-        if due > 0:
-            futures = []
-            for m in traffic.messages(due):
-                topic = settings.topics.name(m.topic_base)
-                futures.append(await producer.send(topic, m.value, key=m.key))
-            await asyncio.gather(*futures)
-            summary.events += due
+        futures = []
+        while sent < opts.rate * (elapsed + tick):
+            m = next(traffic)
+            futures.append(await producer.send(settings.topics.name(m.topic_base), m.value, key=m.key))
+            sent += m.events
+            # What the workers will account for: each event, or the dead letter of a broken message.
+            summary.events += m.events if m.valid else 1
+        await asyncio.gather(*futures)
         for w in workers:
             if not w.alive() and not w.stopping:
                 log.error("worker.died", worker=w.index, code=w.process.returncode)

@@ -508,11 +508,17 @@ class TrafficGenerator:
 
     # -- freight --
 
-    def _freight(self, source_id: str) -> dict[str, Any]:
+    def _freight(
+        self, source_id: str, odd_value: bool | None = None, bad_container: bool | None = None
+    ) -> dict[str, Any]:
+        """A consignment; ``odd_value``/``bad_container`` plant (or rule out) a signal
+        instead of leaving it to chance."""
         rng, now = self._rng, self._clock
         transport = rng.choices(("sea", "air", "road"), weights=(70, 15, 15))[0]
-        odd_value = rng.random() < self.P_ODD_VALUE
-        bad_container = transport == "sea" and rng.random() < self.P_BAD_CONTAINER
+        drawn_odd = rng.random() < self.P_ODD_VALUE
+        drawn_bad = transport == "sea" and rng.random() < self.P_BAD_CONTAINER
+        odd_value = drawn_odd if odd_value is None else odd_value
+        bad_container = drawn_bad if bad_container is None else bad_container and transport == "sea"
         loading_table = {"sea": SEA_LOADING, "air": AIR_LOADING, "road": ROAD_LOADING}[transport]
         loading = rng.choice(sorted(loading_table))
         country, currency = loading_table[loading]
@@ -651,10 +657,15 @@ class TrafficGenerator:
             self._vessel_queue = self._rng.sample(range(VESSEL_COUNT), VESSEL_COUNT)
         return self._vessels[self._vessel_queue.pop()]
 
-    def _vessel_report(self, source_id: str, commit: bool) -> dict[str, Any]:
+    def _vessel_report(
+        self, source_id: str, commit: bool, plant: str | None = None
+    ) -> dict[str, Any]:
+        """The next report of the fleet; ``plant`` ("gap", "speed" or "jump") forces that
+        signal into it, where the vessel allows (a gap needs an earlier report)."""
         rng = self._rng
         vessel = self._pick_vessel() if commit else rng.choice(self._vessels)
-        gap = commit and vessel.last_seen is not None and rng.random() < self.P_GAP
+        drawn_gap = rng.random() < self.P_GAP
+        gap = commit and vessel.last_seen is not None and (drawn_gap or plant == "gap")
         silence = timedelta(minutes=rng.randint(7 * 60, 11 * 60)) if gap else timedelta(0)
         ahead = vessel.ahead + silence
         observed = self._clock + ahead
@@ -674,7 +685,7 @@ class TrafficGenerator:
             "occurred_at": observed,
             "mmsi": vessel.mmsi,
         }
-        if rng.random() < self.P_VOYAGE_REPORT:
+        if rng.random() < self.P_VOYAGE_REPORT and plant not in ("speed", "jump"):
             report["report_type"] = "voyage"
             report.update(
                 imo=vessel.imo,
@@ -690,9 +701,13 @@ class TrafficGenerator:
             lat, lon, course = vessel.fix_at(progress)
             speed = max(0.0, vessel.speed + rng.uniform(-0.4, 0.4))
             roll = rng.random()
-            if roll < self.P_REPORTED_SPEED:
+            odd = plant if plant in ("speed", "jump") else None if plant else (
+                "speed" if roll < self.P_REPORTED_SPEED
+                else "jump" if roll < self.P_REPORTED_SPEED + self.P_POSITION_JUMP else None
+            )
+            if odd == "speed":
                 speed = rng.uniform(55.0, 95.0)  # spoofed or corrupted transponder
-            elif roll < self.P_REPORTED_SPEED + self.P_POSITION_JUMP:
+            elif odd == "jump":
                 # A second transmitter using this identity far away.
                 lat = max(-80.0, min(80.0, lat + rng.choice((-1, 1)) * rng.uniform(2.0, 6.0)))
                 lon = ((lon + rng.choice((-1, 1)) * rng.uniform(2.0, 6.0) + 180) % 360) - 180

@@ -31,6 +31,8 @@ def test_a_small_bench_writes_the_report(tmp_path: Path) -> None:
     assert report["rss_mb_1w"] > 10
     assert {"normalise", "parse", "enrich", "score", "serialise"} <= set(report["stage_us_per_event"])
     assert report["machine"]["cores"] >= 1
+    assert set(report["feed_normalise_us_per_event"]) == {"paxlst", "pnrgov", "ais", "declaration", "json"}
+    assert all(us > 0 for us in report["feed_normalise_us_per_event"].values())
     json.dumps(report)
     page = markdown(report)
     assert "events/s, 1 worker" in page and "p99" in page

@@ -5,21 +5,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import time
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from prometheus_client.parser import text_string_to_metric_families
 
 from engine.messages import RawMessage
 from engine.pipeline import Pipeline
 from engine.settings import Settings
 from engine.simulate.traffic import TrafficGenerator, TrafficMessage
-from engine.supervise import OutputWatch, error_lines, start_worker, stop_worker
+from tests.integration.worker_run import run_engine
 
 pytestmark = pytest.mark.integration
 
@@ -50,55 +46,6 @@ async def produce(settings: Settings, messages: list[TrafficMessage]) -> None:
         await producer.stop()
 
 
-@dataclass
-class EngineRun:
-    """What one worker run left behind: its outputs, its metrics and its log."""
-
-    watch: OutputWatch
-    metrics: dict[tuple[str, frozenset[tuple[str, str]]], float]
-    log_lines: list[bytes]
-
-    def metric_sum(self, name: str, **labels: str) -> float:
-        """Sum of a metric's samples whose labels include ``labels``."""
-        want = set(labels.items())
-        return sum(v for (n, ls), v in self.metrics.items() if n == name and want <= ls)
-
-
-def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """A worker's /metrics, parsed by the Prometheus client's own parser."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-async def run_engine(
-    settings: Settings, messages: list[TrafficMessage], run_dir: Path, expect: int
-) -> EngineRun:
-    """Start a worker, produce, and watch outputs until every message is accounted for."""
-    worker = start_worker(settings, 1, run_dir)
-    watch = OutputWatch()
-    metrics = {}
-    follower = asyncio.create_task(watch.follow(settings))
-    try:
-        await produce(settings, messages)
-        deadline = time.monotonic() + 120
-        while watch.accounted < expect and time.monotonic() < deadline and worker.alive():
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(2.0)  # anything extra (a duplicate, a stray) would show up now
-        metrics = scrape(worker.metrics_port)
-    finally:
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
-        code = stop_worker(worker)
-    assert code == 0, f"worker exited with {code}; log: {worker.log_path}"
-    assert error_lines(worker.log_path) == []
-    return EngineRun(watch, metrics, worker.log_path.read_bytes().splitlines())
-
-
 def test_thousand_events_give_replays_alerts_and_fifty_dead_letters(
     engine_settings: Settings, tmp_path: Path
 ) -> None:
@@ -112,7 +59,8 @@ def test_thousand_events_give_replays_alerts_and_fifty_dead_letters(
     assert len(expected.scores) == 950 and len(expected.deadletters) == 50
     assert expected.alerts, "the seeded traffic must raise some alerts for this test to mean much"
 
-    run = asyncio.run(run_engine(engine_settings, messages, tmp_path, expect=1000))
+    run = asyncio.run(run_engine(engine_settings, lambda: produce(engine_settings, messages), tmp_path,
+                                 expect=1000))
     watch = run.watch
 
     assert len(watch.scores) == 950

@@ -1,0 +1,272 @@
+"""Raw feed files in: which format a file holds, and the Kafka messages it makes.
+
+Border data comes as files as often as on a wire: a day's PAXLST interchanges, an
+AIS receiver's log, an export of declarations. ``gatehound ingest`` publishes them to
+the ``raw.*`` topic of their feed and ``gatehound replay`` runs them in process;
+both read them here, so both cut a file into the same messages:
+
+========== ================== ===================================================
+format     topic              one message is
+========== ================== ===================================================
+paxlst     raw.passenger      one EDIFACT interchange (UNA/UNB ... UNZ)
+pnrgov     raw.passenger      one EDIFACT interchange
+ais        raw.vessel         one AIS report: a sentence, or the fragments of a
+                              multi-sentence message, with their tag block
+declaration raw.freight       one JSON document: a whole file holding one object,
+                              or one line of a JSON-lines file
+events     raw.<its mode>     one line of JSON-lines normalised events
+========== ================== ===================================================
+
+The format is found from the file's first bytes when not given: ``UNA``/``UNB``
+and the message type in ``UNH`` for EDIFACT, ``!`` or a tag block for NMEA, and the
+keys of the first JSON document for the rest. A simulator's ``truth.jsonl`` and
+``watchlist.jsonl`` are recognised as not being traffic.
+
+Message keys follow the topics' conventions: the interchange reference for
+EDIFACT, the MMSI for AIS (so one vessel's reports keep their order), the
+declaration id and the source id for JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import orjson
+
+from engine.errors import GatehoundError
+from engine.messages import RawMessage
+
+Format = Literal["paxlst", "pnrgov", "ais", "declaration", "events"]
+FORMATS: tuple[Format, ...] = ("paxlst", "pnrgov", "ais", "declaration", "events")
+#: Files a simulation writes beside its traffic, which are not traffic.
+NOT_TRAFFIC = ("truth", "watchlist")
+TOPIC_OF: dict[str, str] = {
+    "paxlst": "raw.passenger",
+    "pnrgov": "raw.passenger",
+    "ais": "raw.vessel",
+    "declaration": "raw.freight",
+}
+_MODES = ("passenger", "freight", "vessel")
+_SNIFF = 4096
+_UNH_TYPE = re.compile(rb"UNH.{1,20}?(PAXLST|PNRGOV)", re.DOTALL)
+_FRAGMENTS = re.compile(rb"^!..VD[MO],(\d),(\d),")
+
+
+class UnknownFormat(GatehoundError):
+    """A file whose format cannot be told from its first bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileMessage:
+    """One message cut from a file: where it goes, its key and its bytes."""
+
+    topic_base: str
+    key: bytes | None
+    value: bytes
+
+    def raw(self, topic_prefix: str = "") -> RawMessage:
+        """As a stage reads it (no partition, offset or broker time: it came from a file)."""
+        return RawMessage(value=self.value, key=self.key, topic=topic_prefix + self.topic_base)
+
+
+def sniff(head: bytes) -> str | None:
+    """The format of a file from its first bytes: one of FORMATS, "truth", "watchlist", or None."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith((b"UNA", b"UNB")):
+        found = _UNH_TYPE.search(text)
+        return found.group(1).decode().lower() if found else None
+    if text.startswith((b"!", b"\\")):
+        return "ais"
+    if not text.startswith(b"{"):
+        return None
+    first_line = text.split(b"\n", 1)[0]
+    try:
+        doc = orjson.loads(first_line)
+    except orjson.JSONDecodeError:
+        # A pretty-printed document: look for its keys in the text itself.
+        doc = {k: True for k in ("declaration_id", "case_id") if f'"{k}"'.encode() in text}
+    if not isinstance(doc, dict):
+        return None
+    if "case_id" in doc:
+        return "truth"
+    if "watchlist_id" in doc:
+        return "watchlist"
+    if "declaration_id" in doc and "mode" not in doc:
+        return "declaration"
+    if doc.get("mode") in _MODES:
+        return "events"
+    return None
+
+
+def file_format(path: Path) -> str:
+    """The format of a file, or UnknownFormat saying what was seen."""
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF)
+    found = sniff(head)
+    if found is None:
+        raise UnknownFormat(
+            f"{path}: cannot tell its format from its first bytes; give --format "
+            f"({', '.join(FORMATS)})"
+        )
+    return found
+
+
+def read_file(path: Path, fmt: str | None = None) -> Iterator[FileMessage]:
+    """The messages of one file, in file order."""
+    fmt = fmt or file_format(path)
+    data = path.read_bytes()
+    if fmt in ("paxlst", "pnrgov"):
+        for value in split_interchanges(data):
+            yield FileMessage(TOPIC_OF[fmt], _interchange_ref(value), value)
+    elif fmt == "ais":
+        for value in split_ais(data):
+            yield FileMessage("raw.vessel", _mmsi_key(value), value)
+    elif fmt == "declaration":
+        for value in _json_documents(data):
+            yield FileMessage("raw.freight", _json_key(value, "declaration_id"), value)
+    elif fmt == "events":
+        for value in _lines(data):
+            yield FileMessage(_events_topic(value), _json_key(value, "source_id"), value)
+    else:
+        raise UnknownFormat(f"{path}: {fmt} is not a traffic format ({', '.join(FORMATS)})")
+
+
+def split_interchanges(data: bytes) -> Iterator[bytes]:
+    """EDIFACT interchanges one after another (with or without newlines between segments),
+    each from its UNA or UNB to the end of its UNZ segment.
+
+    The separators come from each interchange's UNA; a released terminator (``?'``)
+    does not end a segment. Text after the last UNZ, or an interchange with no UNZ,
+    is yielded as it is, for the parser to refuse.
+    """
+    pos, size = 0, len(data)
+    while pos < size:
+        while pos < size and data[pos] in b" \t\r\n":
+            pos += 1
+        if pos >= size:
+            return
+        start = pos
+        terminator, release = ord("'"), ord("?")
+        if data.startswith(b"UNA", pos) and pos + 9 <= size:
+            release, terminator = data[pos + 6], data[pos + 8]
+            pos += 9
+        end = _end_of_unz(data, pos, terminator, release)
+        yield data[start:end].strip()
+        pos = end
+
+
+def _end_of_unz(data: bytes, pos: int, terminator: int, release: int) -> int:
+    """Index just past the terminator of the first UNZ segment from ``pos``; or, for an
+    interchange cut short, where the next one begins (a UNA or UNB segment, or a line
+    starting with one); or the end of the data."""
+    size = len(data)
+    # This interchange's own UNB is no boundary: start after its terminator.
+    i = pos
+    while i < size and data[i] != terminator:
+        i += 2 if data[i] == release else 1
+    seg_start = i = i + 1
+    while i < size:
+        ch = data[i]
+        if ch == release:
+            i += 2
+            continue
+        if ch == terminator:
+            if data[seg_start:i].lstrip().startswith(b"UNZ"):
+                return i + 1
+            seg_start = i + 1
+            if data[seg_start:seg_start + 8].lstrip().startswith((b"UNA", b"UNB")):
+                return seg_start
+        elif ch == 10 and data.startswith((b"UNA", b"UNB+"), i + 1):
+            return i + 1
+        i += 1
+    return size
+
+
+def split_ais(data: bytes) -> Iterator[bytes]:
+    """One message per AIS report: a single sentence, or all fragments of one message.
+
+    A fragment run broken off early is yielded as it is, for the parser to refuse.
+    """
+    group: list[bytes] = []
+    for line in _lines(data):
+        sentence = line.rsplit(b"\\", 1)[-1] if line.startswith(b"\\") else line
+        found = _FRAGMENTS.match(sentence)
+        count, number = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+        if group and number == 1:
+            yield b"\n".join(group)
+            group = []
+        group.append(line)
+        if number >= count:
+            yield b"\n".join(group)
+            group = []
+    if group:
+        yield b"\n".join(group)
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    for line in data.splitlines():
+        line = line.strip()
+        if line:
+            yield line
+
+
+def _json_documents(data: bytes) -> Iterator[bytes]:
+    """A file holding one JSON document (pretty-printed or not), or JSON lines."""
+    text = data.strip()
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        yield from _lines(data)  # JSON lines, or something the parser will refuse line by line
+    else:
+        yield text
+
+
+def _interchange_ref(value: bytes) -> bytes | None:
+    """The interchange control reference (UNB element 5), as the key."""
+    element, terminator = b"+", b"'"
+    if value.startswith(b"UNA") and len(value) >= 9:
+        element, terminator = value[4:5], value[8:9]
+    unb = value.find(b"UNB")
+    if unb < 0:
+        return None
+    header = value[unb:unb + 200].split(terminator, 1)[0]
+    parts = header.split(element)
+    return parts[5][:35] if len(parts) > 5 and parts[5] else None
+
+
+def _mmsi_key(value: bytes) -> bytes | None:
+    line = value.split(b"\n", 1)[0]
+    sentence = line.rsplit(b"\\", 1)[-1]
+    fields = sentence.split(b",")
+    if len(fields) < 6 or len(fields[5]) < 7:
+        return None
+    bits = "".join(f"{_six_bit(c):06b}" for c in fields[5][:7])
+    return str(int(bits[8:38], 2)).zfill(9).encode()
+
+
+def _six_bit(c: int) -> int:
+    value = c - 48
+    return value - 8 if value > 40 else value
+
+
+def _json_key(value: bytes, field: str) -> bytes | None:
+    try:
+        doc = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    found = doc.get(field) if isinstance(doc, dict) else None
+    return found.encode() if isinstance(found, str) else None
+
+
+def _events_topic(value: bytes) -> str:
+    try:
+        doc = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        doc = None
+    mode = doc.get("mode") if isinstance(doc, dict) else None
+    # A line of no known mode still goes somewhere, to be refused there.
+    return f"raw.{mode}" if mode in _MODES else "raw.passenger"

@@ -1,0 +1,65 @@
+"""Running one worker against a broker in a test, until its outputs account for the input."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from engine.settings import Settings
+from engine.supervise import OutputWatch, error_lines, start_worker, stop_worker
+
+
+@dataclass
+class EngineRun:
+    """What one worker run left behind: its outputs, its metrics and its log."""
+
+    watch: OutputWatch
+    metrics: dict[tuple[str, frozenset[tuple[str, str]]], float]
+    log_lines: list[bytes]
+
+    def metric_sum(self, name: str, **labels: str) -> float:
+        """Sum of a metric's samples whose labels include ``labels``."""
+        want = set(labels.items())
+        return sum(v for (n, ls), v in self.metrics.items() if n == name and want <= ls)
+
+
+def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """A worker's /metrics, parsed by the Prometheus client's own parser."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+async def run_engine(
+    settings: Settings, send: Callable[[], Awaitable[None]], run_dir: Path, expect: int
+) -> EngineRun:
+    """Start a worker, send the input, and watch outputs until ``expect`` are accounted for
+    (scores and dead letters); then wait a little for any extra, and stop the worker."""
+    worker = start_worker(settings, 1, run_dir)
+    watch = OutputWatch()
+    metrics = {}
+    follower = asyncio.create_task(watch.follow(settings))
+    try:
+        await send()
+        deadline = time.monotonic() + 120
+        while watch.accounted < expect and time.monotonic() < deadline and worker.alive():
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2.0)  # anything extra (a duplicate, a stray) would show up now
+        metrics = scrape(worker.metrics_port)
+    finally:
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+        code = stop_worker(worker)
+    assert code == 0, f"worker exited with {code}; log: {worker.log_path}"
+    assert error_lines(worker.log_path) == []
+    return EngineRun(watch, metrics, worker.log_path.read_bytes().splitlines())
