@@ -20,7 +20,7 @@ events     raw.<its mode>     one line of JSON-lines normalised events
 The format is found from the file's first bytes when not given: ``UNA``/``UNB``
 and the message type in ``UNH`` for EDIFACT, ``!`` or a tag block for NMEA, and the
 keys of the first JSON document for the rest. A simulator's ``truth.jsonl`` and
-``watchlist.jsonl`` are recognised as not being traffic.
+``watchlist.jsonl`` (FollowTheMoney entities) are recognised as not being traffic.
 
 Message keys follow the topics' conventions: the interchange reference for
 EDIFACT, the MMSI for AIS (so one vessel's reports keep their order), the
@@ -93,7 +93,7 @@ def sniff(head: bytes) -> str | None:
         return None
     if "case_id" in doc:
         return "truth"
-    if "watchlist_id" in doc:
+    if "schema" in doc and "properties" in doc:  # FollowTheMoney entities: a watchlist
         return "watchlist"
     if "declaration_id" in doc and "mode" not in doc:
         return "declaration"

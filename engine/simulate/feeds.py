@@ -13,7 +13,8 @@ events a good engine should flag (see :class:`Case`). The kinds:
 
 ======================== =============================================================
 watchlist_name_variant   a watchlisted person travels under a transliterated,
-                         mistyped or reordered name (watchlist.jsonl has the entry)
+                         mistyped or reordered name (watchlist.jsonl has the entry, a
+                         FollowTheMoney ``Person``)
 courier_network          3-5 travellers on separate bookings, one route, within days,
                          sharing a phone, an email or a payment card
 misdeclared_consignment  declared value far outside the band for its HS chapter and mass
@@ -50,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from iso3166 import countries_by_alpha3
 
 from engine.ingest.files import TOPIC_OF
 from engine.normalise.pnrgov import card_hash
@@ -485,12 +487,7 @@ class FeedSimulator:
             variant = rng.choice(("transliteration", "typo", "swapped_order"))
             born = self.now.date() - timedelta(days=rng.randint(22 * 365, 60 * 365))
             nationality = rng.choice(NATIONALITIES)
-            entry_id = f"WL-{len(self.watchlist) + 1:05d}"
-            self.watchlist.append({
-                "watchlist_id": entry_id, "surname": surname.upper(), "given_names": listed.upper(),
-                "date_of_birth": born.isoformat(), "nationality": nationality,
-                "listed_for": "synthetic test entry",
-            })
+            entry_id = self._listed(listed, surname, born, nationality)
             given, sname = listed, surname
             if variant == "transliteration":
                 given = travels
@@ -499,7 +496,7 @@ class FeedSimulator:
             else:
                 given, sname = surname, listed
             case = self._case("watchlist_name_variant", f"watchlisted person travels, name {variant}",
-                              {"watchlist_id": entry_id, "variant": variant})
+                              {"watchlist_entity": entry_id, "variant": variant})
             self._members.append(_Member(case, sname, given, born, nationality))
         elif kind == "courier_network":
             shared = rng.choice(("phone", "email", "card"))
@@ -658,14 +655,29 @@ class FeedSimulator:
     def _add_background_watchlist(self, n: int) -> None:
         rng = self.rng
         for _ in range(n):
-            self.watchlist.append({
-                "watchlist_id": f"WL-{len(self.watchlist) + 1:05d}",
-                "surname": self.world._surname().upper() + "ER",
-                "given_names": rng.choice(TRANSLITERATIONS)[rng.randrange(2)].upper(),
-                "date_of_birth": (date(1960, 1, 1) + timedelta(days=rng.randrange(16000))).isoformat(),
-                "nationality": rng.choice(NATIONALITIES),
-                "listed_for": "synthetic test entry",
-            })
+            self._listed(
+                rng.choice(TRANSLITERATIONS)[rng.randrange(2)], self.world._surname() + "er",
+                date(1960, 1, 1) + timedelta(days=rng.randrange(16000)), rng.choice(NATIONALITIES),
+            )
+
+    def _listed(self, given: str, surname: str, born: date, nationality: str) -> str:
+        """Put a person on the watchlist, as a FollowTheMoney ``Person`` entity; its id."""
+        entity_id = f"gh-sim-wanted-{len(self.watchlist) + 1:05d}"
+        country = countries_by_alpha3.get(nationality)
+        self.watchlist.append({
+            "id": entity_id,
+            "schema": "Person",
+            "properties": {
+                "name": [f"{given} {surname}".upper()],
+                "firstName": [given.upper()],
+                "lastName": [surname.upper()],
+                "birthDate": [born.isoformat()],
+                "nationality": [country.alpha2.lower()] if country else [],
+                "notes": ["synthetic test entry"],
+            },
+            "datasets": ["gatehound_sim_wanted"],
+        })
+        return entity_id
 
     def _scratch(self) -> FeedSimulator:
         """A copy sharing the world and the random streams but none of the bookkeeping: the
@@ -737,14 +749,18 @@ def _flight_ref(flight: Flight) -> str:
 
 
 def _typo(name: str, rng: random.Random) -> str:
-    """One keyboard slip: two letters swapped, one dropped or one doubled."""
-    i = rng.randrange(1, len(name) - 2)
-    how = rng.randrange(3)
-    if how == 0:
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
-    if how == 1:
-        return name[:i] + name[i + 1:]
-    return name[:i] + name[i] + name[i:]
+    """One keyboard slip that changes the name: two letters swapped, one dropped or one doubled."""
+    while True:
+        i = rng.randrange(1, len(name) - 2)
+        how = rng.randrange(3)
+        if how == 0:
+            typo = name[:i] + name[i + 1] + name[i] + name[i + 2:]
+        elif how == 1:
+            typo = name[:i] + name[i + 1:]
+        else:
+            typo = name[:i] + name[i] + name[i:]
+        if typo.upper() != name.upper():
+            return typo
 
 
 def _card_number(rng: random.Random) -> str:

@@ -178,3 +178,22 @@ def test_simulate_says_what_it_needs(args: list[str], tmp_path: Path) -> None:
     result = runner.invoke(app, ["simulate", *args])
     assert result.exit_code == 2
     assert "--out" in result.output or "duration" in result.output
+
+
+def test_the_watchlist_is_followthemoney_and_listed_travellers_fly_under_a_variant() -> None:
+    """watchlist.jsonl holds FtM Person entities; each planted traveller's name differs from
+    the listed one, and their date of birth is the listed one."""
+    messages, sim = stream()
+    entities = {e["id"]: e for e in sim.watchlist}
+    assert all(e["schema"] == "Person" and e["properties"]["name"] for e in entities.values())
+    events = {e.event_id: e for m in messages if m.valid and m.format == "paxlst"
+              for e in normalise_batch([RawMessage(value=m.value, topic=m.topic_base)]).events}
+    cases = [c for c in sim.cases if c.kind == "watchlist_name_variant"]
+    assert cases
+    for case in cases:
+        listed = entities[case.entities["watchlist_entity"]]["properties"]
+        [traveller] = [events[t["event_id"]] for t in case.expect if t["event_id"] in events]
+        assert isinstance(traveller, PassengerEvent)
+        name = f"{traveller.traveller.given_names} {traveller.traveller.surname}".upper()
+        assert name != listed["name"][0]
+        assert str(traveller.traveller.date_of_birth) == listed["birthDate"][0]

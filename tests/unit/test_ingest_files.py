@@ -48,7 +48,7 @@ def vessel(report_type: str = "position", mmsi: str = "235012345") -> VesselEven
         (b'{\n  "declaration_id": "26GB1",\n  "goods_items": []\n}', "declaration"),
         (b'{"mode": "vessel", "source": "json"}\n', "events"),
         (b'{"case_id": "case-000001", "kind": "courier_network"}\n', "truth"),
-        (b'{"watchlist_id": "WL-00001", "surname": "SAMPLE"}\n', "watchlist"),
+        (b'{"id": "x-1", "schema": "Person", "properties": {"name": ["SAMPLE"]}}\n', "watchlist"),
         (b"UNB+UNOA:4+X+Y+260601:0600+1'UNH+1+CUSCAR:D:95B:UN'", None),
         (b"name,surname\n", None),
         (b"", None),
