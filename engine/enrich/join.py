@@ -16,46 +16,62 @@ So a rule sees one traveller's booking and document together on one event, in
 whichever order the feeds deliver. The first of the two is scored on its own as it
 arrives: there is no waiting, a manifest may never come.
 
-The state is a ``JoinState`` per traveller and flight, in a changelog-backed store
-(engine/flow/state.py) in the workers and a plain dict in replay; ``events.passenger``
-is keyed by flight (engine/keys.py), so both halves of a traveller meet in one
-partition. Entries are dropped a set time after their flight's departure.
+The state is a ``JoinState`` per traveller and flight, kept as JSON bytes in a
+changelog-backed store (engine/flow/state.py); ``events.passenger`` is keyed by
+flight (engine/keys.py), so both halves of a traveller meet in one partition.
+Entries are dropped a set time after their flight's departure, which the key names.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from engine.normalise.travellers import flight_key, name_key
 from schemas import PassengerEvent
-from schemas.passenger import Booking, TravelDocument, Traveller
+from schemas.passenger import Booking, TravelDocument
 
 #: How long after its flight's departure a traveller's entry is kept.
 DEFAULT_HORIZON = timedelta(days=2)
 
 
-class Side(BaseModel):
-    """What one source said about the traveller."""
+class ApiSide(BaseModel):
+    """What the manifest said that the booking does not: the document and what it states."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    traveller: Traveller
     document: TravelDocument | None = None
-    booking: Booking | None = None
-    route: tuple[str, ...] = ()
+    date_of_birth: date | None = None
+    sex: Literal["F", "M", "X", "U"] | None = None
+    nationality: str | None = None
+    country_of_residence: str | None = None
     reporting_party: str | None = None
 
 
-class JoinState(BaseModel):
-    """One traveller on one flight: the API side and the PNR side, as far as known."""
+class PnrSide(BaseModel):
+    """What the booking said that the manifest does not."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    departs: AwareDatetime
-    api: Side | None = None
-    pnr: Side | None = None
+    booking: Booking
+    route: tuple[str, ...] = ()
+
+
+class JoinState(BaseModel):
+    """One traveller on one flight: the API side and the PNR side, as far as known.
+
+    Only what the other feed lacks is kept (names are in the key), and the store
+    holds it as the JSON bytes its changelog carries: most entries are never read
+    again (the other feed never comes, or comes once), so they are decoded only
+    when they are.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api: ApiSide | None = None
+    pnr: PnrSide | None = None
 
 
 def join_key(event: PassengerEvent) -> str:
@@ -66,9 +82,13 @@ def join_key(event: PassengerEvent) -> str:
 
 def merge(older: JoinState, newer: JoinState) -> JoinState:
     """What two writers saved for one key: each side from the newer when it has it."""
-    return JoinState(
-        departs=newer.departs, api=newer.api or older.api, pnr=newer.pnr or older.pnr
-    )
+    return JoinState(api=newer.api or older.api, pnr=newer.pnr or older.pnr)
+
+
+def merge_encoded(older: bytes, newer: bytes) -> bytes:
+    """``merge`` over the stored JSON bytes."""
+    merged = merge(JoinState.model_validate_json(older), JoinState.model_validate_json(newer))
+    return merged.model_dump_json().encode("utf-8")
 
 
 def join(event: PassengerEvent, state: JoinState | None) -> tuple[PassengerEvent, JoinState | None]:
@@ -76,38 +96,54 @@ def join(event: PassengerEvent, state: JoinState | None) -> tuple[PassengerEvent
 
     Events of other sources (normalised JSON) pass through and keep no state.
     """
-    if event.source not in ("api", "pnr"):
-        return event, state
-    side = Side(
-        traveller=event.traveller, document=event.document, booking=event.booking,
-        route=event.route, reporting_party=event.reporting_party,
-    )
-    departs = event.flight.scheduled_departure
     if event.source == "api":
-        new = JoinState(departs=departs, api=side, pnr=state.pnr if state else None)
-        pnr = new.pnr
-        if pnr is None or pnr.booking is None:
+        t = event.traveller
+        api = ApiSide(
+            document=event.document, date_of_birth=t.date_of_birth, sex=t.sex,
+            nationality=t.nationality, country_of_residence=t.country_of_residence,
+            reporting_party=event.reporting_party,
+        )
+        new = JoinState(api=api, pnr=state.pnr if state else None)
+        if new.pnr is None:
             return event, new
+        pnr = new.pnr
         route = pnr.route if len(pnr.route) > len(event.route) else event.route
         return event.model_copy(update={"booking": pnr.booking, "route": route}), new
-    new = JoinState(departs=departs, api=state.api if state else None, pnr=side)
-    api = new.api
-    if api is None:
-        return event, new
-    t = event.traveller
-    traveller = t.model_copy(update={
-        "date_of_birth": api.traveller.date_of_birth or t.date_of_birth,
-        "sex": api.traveller.sex or t.sex,
-        "nationality": api.traveller.nationality or t.nationality,
-        "country_of_residence": api.traveller.country_of_residence or t.country_of_residence,
-    })
-    return event.model_copy(update={
-        "traveller": traveller,
-        "document": event.document or api.document,
-        "reporting_party": event.reporting_party or api.reporting_party,
-    }), new
+    if event.source == "pnr" and event.booking is not None:
+        new = JoinState(api=state.api if state else None,
+                        pnr=PnrSide(booking=event.booking, route=event.route))
+        if new.api is None:
+            return event, new
+        a, t = new.api, event.traveller
+        traveller = t.model_copy(update={
+            "date_of_birth": a.date_of_birth or t.date_of_birth,
+            "sex": a.sex or t.sex,
+            "nationality": a.nationality or t.nationality,
+            "country_of_residence": a.country_of_residence or t.country_of_residence,
+        })
+        return event.model_copy(update={
+            "traveller": traveller,
+            "document": event.document or a.document,
+            "reporting_party": event.reporting_party or a.reporting_party,
+        }), new
+    return event, state
 
 
-def expired(state: JoinState, now: AwareDatetime, horizon: timedelta = DEFAULT_HORIZON) -> bool:
-    """True once the flight departed longer than ``horizon`` before ``now``."""
-    return state.departs + horizon < now
+def departure_day(key: str) -> date | None:
+    """The departure date a join key names (its flight key's second part).
+
+    >>> departure_day("BA0012/2026-06-01/DXB/passenger/SAMPLE/ALEX")
+    datetime.date(2026, 6, 1)
+    """
+    parts = key.split("/", 2)
+    try:
+        return date.fromisoformat(parts[1]) if len(parts) > 2 else None
+    except ValueError:
+        return None
+
+
+def expired(key: str, now: datetime, horizon: timedelta = DEFAULT_HORIZON) -> bool:
+    """True once the key's flight departed longer than ``horizon`` before ``now``
+    (by date: an entry lives up to a day longer than the horizon)."""
+    day = departure_day(key)
+    return day is not None and day + horizon < now.date()

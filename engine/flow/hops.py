@@ -23,8 +23,7 @@ from pydantic import BaseModel
 
 from engine.alert import build_alerts
 from engine.enrich import ReferenceData, enrich_batch, parse_events
-from engine.enrich.join import JoinState, expired, join, join_key
-from engine.enrich.join import merge as merge_join
+from engine.enrich.join import JoinState, expired, join, join_key, merge_encoded
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore
 from engine.keys import entity_key
@@ -184,15 +183,15 @@ def bookings_changelog(settings: Settings) -> str:
     return settings.topics.name(f"{settings.worker.app_id}-passenger-join-changelog")
 
 
-def booking_store(settings: Settings) -> ChangelogStore[JoinState]:
-    """The passenger join's store: a JoinState per traveller and flight."""
+def booking_store(settings: Settings) -> ChangelogStore[bytes]:
+    """The passenger join's store: a JoinState per traveller and flight, as its JSON bytes."""
     return ChangelogStore(
         "passenger-join",
         settings.kafka.bootstrap_servers,
         bookings_changelog(settings),
-        encode=_json,
-        decode=JoinState.model_validate_json,
-        merge=merge_join,
+        encode=bytes,
+        decode=bytes,
+        merge=merge_encoded,
     )
 
 
@@ -227,7 +226,7 @@ class DecideHop:
         self,
         settings: Settings,
         tracks: ChangelogStore[TrackState] | None = None,
-        bookings: ChangelogStore[JoinState] | None = None,
+        bookings: ChangelogStore[bytes] | None = None,
     ) -> None:
         self.settings = settings
         self.tracks = tracks if tracks is not None else track_store(settings)
@@ -276,10 +275,11 @@ class DecideHop:
 
     def _join(self, event: PassengerEvent, partition: int, out: Decided) -> PassengerEvent:
         key = join_key(event)
-        state = self.bookings.get(partition, key)
+        saved = self.bookings.get(partition, key)
+        state = JoinState.model_validate_json(saved) if saved is not None else None
         joined, new = join(event, state)
         if new is not None and new != state:
-            out.changelog.append(self.bookings.put(partition, key, new))
+            out.changelog.append(self.bookings.put(partition, key, _json(new)))
             self._joined_since_sweep += 1
             if self._joined_since_sweep >= self.SWEEP_EVERY:
                 self._joined_since_sweep = 0
@@ -289,8 +289,7 @@ class DecideHop:
     def _sweep(self, now: datetime) -> list[OutRecord]:
         """Forget travellers whose flight left long enough ago; tombstones for the changelog."""
         gone = [
-            (p, key) for p, table in self.bookings.partitions.items()
-            for key, state in table.items() if expired(state, now)
+            (p, key) for p, table in self.bookings.partitions.items() for key in table if expired(key, now)
         ]
         return [self.bookings.delete(p, key) for p, key in gone]
 

@@ -49,6 +49,7 @@ def test_api_after_pnr_gains_the_booking_and_the_longer_itinerary() -> None:
     assert joined.route == ("IKA", "DXB", "LHR")
     assert joined.document == DOCUMENT and joined.event_id == api_event().event_id
     assert after is not None and after.api is not None and after.pnr is not None
+    assert after.api.document == DOCUMENT and after.pnr.booking == BOOKING
 
 
 def test_pnr_after_api_gains_the_document_and_the_documented_details() -> None:
@@ -69,6 +70,8 @@ def test_the_first_to_arrive_passes_unchanged() -> None:
     joined, state = join(event, None)
     assert joined is event
     assert state is not None and state.pnr is not None and state.api is None
+    # Only what the other feed lacks is kept: the booking and the itinerary, no names.
+    assert "SAMPLESON" not in state.model_dump_json()
 
 
 def test_names_match_across_case_titles_and_accents() -> None:
@@ -94,10 +97,11 @@ def test_merge_keeps_each_side_from_whoever_has_it() -> None:
 
 
 def test_an_entry_expires_after_its_flight() -> None:
-    """Kept for the horizon after departure, then dropped."""
-    state = JoinState(departs=DEP)
-    assert not expired(state, DEP + timedelta(days=1))
-    assert expired(state, DEP + timedelta(days=3))
+    """Kept for the horizon after departure (the date its key names), then dropped."""
+    key = join_key(api_event())
+    assert not expired(key, DEP + timedelta(days=1))
+    assert expired(key, DEP + timedelta(days=3))
+    assert not expired("not/a-date/key", DEP + timedelta(days=30))
 
 
 def raw(event: PassengerEvent, offset: int) -> RawMessage:
@@ -119,6 +123,7 @@ def test_the_decide_hop_joins_across_batches_and_writes_the_changelog(hop: Decid
     [record] = second.changelog
     assert record.topic == hop.bookings.changelog_topic and record.partition == 1
     assert JoinState.model_validate_json(record.value or b"").api is not None
+    assert hop.bookings.get(1, join_key(api_event())) == record.value
     assert len(first.changelog) == 1
     [enriched] = second.enriched
     assert isinstance(enriched.event, PassengerEvent) and enriched.event.booking == BOOKING
