@@ -11,25 +11,34 @@ format     topic              one message is
 paxlst     raw.passenger      one EDIFACT interchange (UNA/UNB ... UNZ)
 pnrgov     raw.passenger      one EDIFACT interchange
 ais        raw.vessel         one AIS report: a sentence, or the fragments of a
-                              multi-sentence message, with their tag block
+                              multi-sentence message, with their tag block(s)
+                              and the other lines of their tag-block group
 declaration raw.freight       one JSON document: a whole file holding one object,
                               or one line of a JSON-lines file
 events     raw.<its mode>     one line of JSON-lines normalised events
 ========== ================== ===================================================
 
 The format is found from the file's first bytes when not given: ``UNA``/``UNB``
-and the message type in ``UNH`` for EDIFACT, ``!`` or a tag block for NMEA, and the
-keys of the first JSON document for the rest. A simulator's ``truth.jsonl`` and
+and the message type in ``UNH`` for EDIFACT, ``!``, ``$`` or a tag block for NMEA
+(after any ``#`` comment lines, as receiver logs and decoders' sample files begin),
+and the keys of the first JSON document for the rest. A simulator's ``truth.jsonl`` and
 ``watchlist.jsonl`` (FollowTheMoney entities) are recognised as not being traffic.
 
 Message keys follow the topics' conventions: the interchange reference for
 EDIFACT, the MMSI for AIS (so one vessel's reports keep their order), the
 declaration id and the source id for JSON.
+
+In an AIS file, ``#`` comment lines are the file's, not the receiver's: they are
+skipped. The fragments of a message go together by sequential id and channel, also
+when a dual-channel receiver interleaves two messages' fragments; lines of one
+IEC 61162-450 tag-block group (``g:1-2-17``, ``g:2-2-17``: a VDM and the VSI signal
+report that goes with it) stay in one message.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +62,11 @@ TOPIC_OF: dict[str, str] = {
 _MODES = ("passenger", "freight", "vessel")
 _SNIFF = 4096
 _UNH_TYPE = re.compile(rb"UNH.{1,20}?(PAXLST|PNRGOV)", re.DOTALL)
-_FRAGMENTS = re.compile(rb"^!..VD[MO],(\d),(\d),")
+_FRAGMENTS = re.compile(rb"^!..VD[MO],(\d),(\d),(\d*),([^,]*),")
+#: A tag block's group parameter: the line's number in its group, the group's lines, its id.
+_TAG_GROUP = re.compile(rb"^\\(?:[^\\]*,)?g:(\d+)-(\d+)-(\w+)")
+#: Lines within which an AIS message's next fragment must come, else it is cut off.
+FRAGMENT_WINDOW = 50
 
 
 class UnknownFormat(GatehoundError):
@@ -76,10 +89,12 @@ class FileMessage:
 def sniff(head: bytes) -> str | None:
     """The format of a file from its first bytes: one of FORMATS, "truth", "watchlist", or None."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    while text.startswith(b"#"):  # comment lines heading an NMEA log
+        text = text.partition(b"\n")[2].lstrip(b" \t\r\n")
     if text.startswith((b"UNA", b"UNB")):
         found = _UNH_TYPE.search(text)
         return found.group(1).decode().lower() if found else None
-    if text.startswith((b"!", b"\\")):
+    if text.startswith((b"!", b"\\", b"$")):
         return "ais"
     if not text.startswith(b"{"):
         return None
@@ -187,24 +202,60 @@ def _end_of_unz(data: bytes, pos: int, terminator: int, release: int) -> int:
 
 
 def split_ais(data: bytes) -> Iterator[bytes]:
-    """One message per AIS report: a single sentence, or all fragments of one message.
+    """One message per AIS report: a single sentence, or all fragments of one message
+    (with the lines of its tag-block group), in the order the reports begin.
 
-    A fragment run broken off early is yielded as it is, for the parser to refuse.
+    Receivers interleave the fragments of messages on channels A and B: fragments go
+    together by sequential id and channel, as the parser assembles them. A fragment run
+    broken off (its next fragment not within ``FRAGMENT_WINDOW`` lines, or a new run
+    with the same id begun) is yielded as it is, for the parser to refuse.
     """
-    group: list[bytes] = []
-    for line in _lines(data):
+    slots: deque[_Slot] = deque()
+    open_runs: dict[bytes, _Slot] = {}
+    for number_in_file, line in enumerate(_lines(data)):
+        if line.startswith(b"#"):
+            continue  # a comment in the file, not a sentence
         sentence = line.rsplit(b"\\", 1)[-1] if line.startswith(b"\\") else line
         found = _FRAGMENTS.match(sentence)
         count, number = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
-        if group and number == 1:
-            yield b"\n".join(group)
-            group = []
-        group.append(line)
-        if number >= count:
-            yield b"\n".join(group)
-            group = []
-    if group:
-        yield b"\n".join(group)
+        key = b"f:" + found.group(3) + b"," + found.group(4) if found and count > 1 else None
+        tagged = _TAG_GROUP.match(line)
+        if tagged:  # a tag-block group may hold more lines than the sentence has fragments
+            number, count = int(tagged.group(1)), max(count, int(tagged.group(2)))
+            key = b"g:" + tagged.group(3)
+        if key is None:
+            slots.append(_Slot([line], done=True, last=number_in_file))
+        else:
+            slot = open_runs.pop(key, None)
+            if slot is not None and number == 1:  # a new run with the same id: the old one broke off
+                slot.done, slot = True, None
+            if slot is None:
+                slot = _Slot([], done=False, last=number_in_file)
+                slots.append(slot)
+            slot.lines.append(line)
+            slot.last = number_in_file
+            if number >= count:
+                slot.done = True
+            else:
+                open_runs[key] = slot
+        for key, slot in list(open_runs.items()):
+            if number_in_file - slot.last > FRAGMENT_WINDOW:
+                slot.done = True
+                del open_runs[key]
+        while slots and slots[0].done:
+            yield b"\n".join(slots.popleft().lines)
+    for slot in slots:
+        yield b"\n".join(slot.lines)
+
+
+@dataclass(slots=True)
+class _Slot:
+    """An AIS message being cut from a file: its lines so far, whether it is complete, and
+    the file line its last fragment came on."""
+
+    lines: list[bytes]
+    done: bool
+    last: int
 
 
 def _lines(data: bytes) -> Iterator[bytes]:

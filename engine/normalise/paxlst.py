@@ -39,12 +39,20 @@ NAD+MS element 4            ``reporting_party`` (the sender's name; its COM is n
 TDT+20 element 2            ``flight.carrier`` and ``flight.number`` from the designator
                             (``BA0123``; element 5, the carrier, splits it when given);
                             the number loses its leading zeros (``0123`` -> ``123``).
-                            Only the first TDT (the leg into the country) is read.
+                            The flight is the first TDT group with a LOC+125 and a
+                            LOC+87: the leg that crosses the border. Other TDT groups
+                            (CBP sends the traveller's legs before and after it, each
+                            with a LOC+92 pair) only add to the route. A progressive
+                            flight sent as LOC+92 legs only (the guidelines' example
+                            5.3) is read from its first leg, the one into the country:
+                            its first LOC+92 the departure, its last the arrival.
 LOC+125 / DTM+189           departure airport / scheduled departure
 LOC+87 / DTM+232            arrival airport / scheduled arrival; both times are local
                             at their airport (as the guidelines ask) and become UTC
                             with the airport's time zone (airportsdata; UTC if unknown)
-LOC+92                      ``route``, in order (no LOC+92: an empty route)
+LOC+92                      ``route``: the LOC+92 airports of every TDT group in order, a
+                            group without LOC+92 standing for its LOC+125 and LOC+87,
+                            repeats in a row dropped (no LOC+92 at all: an empty route)
 NAD+FL / NAD+FM             a traveller: FL a passenger, FM a crew member; DDT and DDU
                             (in transit) take the role of the list. Element 4 holds the
                             names: surname, then given names (components 2-5, joined)
@@ -59,9 +67,14 @@ CNT+42 / CNT+41             the number of passengers / crew, checked
 ==========================  ===========================================================
 
 A traveller with several documents (a passport and a visa) keeps the first that is not
-a visa; the others are neither kept nor checked. LOC+178/179 (embarkation,
-debarkation), RFF (booking references), COM, FTX and the rest have no field in the
-contract and are skipped. Of a repeated segment (two NAT+2) the first counts.
+a visa; the others are neither kept nor checked. LOC+91 is conditional in the
+guidelines, but the contract's document needs its issuing state: a document sent
+without one is left out (another of the traveller's documents is kept instead, if any)
+and the traveller becomes an event all the same. LOC+178/179 (embarkation,
+debarkation), RFF (booking references), COM, FTX, GEI, EMP, MEA and the rest have no
+field in the contract and are skipped. Of a repeated segment (two NAT+2) the first
+counts. A segment without a value (``LOC+174+'``, ``DTM+36:'``, an empty ``DOC++'``),
+which some systems send for data they do not have, counts as absent.
 
 Dates: formats 101 (YYMMDD), 102 (CCYYMMDD), 201 (YYMMDDHHMM), 203 (CCYYMMDDHHMM)
 and 204 (with seconds); without a format code the length decides. A two-digit year
@@ -88,8 +101,8 @@ What is refused, and what it costs (reasons start ``paxlst_``):
   (BGM), ``paxlst_no_flight`` (no TDT), ``paxlst_bad_flight`` (designator, airports,
   missing times), ``paxlst_bad_date`` (flight times), ``paxlst_no_travellers``;
 - one traveller, one refusal, the others still become events: ``paxlst_no_name``,
-  ``paxlst_bad_date``, ``paxlst_bad_country``, ``paxlst_bad_document`` (no number,
-  no issuing state), ``paxlst_invalid_traveller`` (not a traveller type, sex code,
+  ``paxlst_bad_date``, ``paxlst_bad_country``, ``paxlst_bad_document`` (a DOC with a
+  type but no number), ``paxlst_invalid_traveller`` (not a traveller type, sex code,
   schema validation);
 - notes that cost nothing, events still come through, a refusal flags the message
   for a look: ``paxlst_count_mismatch`` (CNT differs from the travellers listed: the
@@ -575,21 +588,37 @@ def _header(layout: _Layout, context: _Context) -> _Header:
     starts = [i for i, s in enumerate(segments) if s.tag == "TDT"]
     if not starts:
         raise _Refused("paxlst_no_flight", "no TDT (flight details) before the travellers")
-    tdt = segments[starts[0]]
-    leg = segments[starts[0] + 1 : starts[1] if len(starts) > 1 else len(segments)]
+    legs = [
+        (segments[start], segments[start + 1 : end])
+        for start, end in zip(starts, [*starts[1:], len(segments)], strict=True)
+    ]
+    # The leg that crosses the border has LOC+125 and LOC+87; the others (CBP's
+    # itinerary legs, before or after it) carry LOC+92 only.
+    crossing = next(((t, g) for t, g in legs if _first(g, "LOC", "125") and _first(g, "LOC", "87")), None)
+    if crossing is None:
+        # A progressive flight sent as LOC+92 legs only (the guide's example 5.3): the
+        # first leg, the one into the country, its first and last LOC+92.
+        crossing = next(((t, g) for t, g in legs if len(_stops(g)) >= 2), legs[0])
+        stops = _stops(crossing[1])
+        ends: tuple[_Segment | None, _Segment | None] = (
+            (stops[0], stops[-1]) if len(stops) >= 2 else (None, None)
+        )
+    else:
+        ends = _first(crossing[1], "LOC", "125"), _first(crossing[1], "LOC", "87")
+    tdt, leg = crossing
     carrier, number = _designator(tdt)
 
     def first(tag: str, qualifier: str) -> _Segment | None:
-        return next((s for s in leg if s.tag == tag and s.value(1, 1) == qualifier), None)
+        return _first(leg, tag, qualifier)
 
-    departure_loc, arrival_loc = first("LOC", "125"), first("LOC", "87")
+    departure_loc, arrival_loc = ends
     if departure_loc is None or arrival_loc is None:
         raise _Refused(
             "paxlst_bad_flight",
             f"the TDT at segment {tdt.number} has no LOC+125 (departure) or LOC+87 (arrival)",
         )
     departure_airport, arrival_airport = _airport(departure_loc), _airport(arrival_loc)
-    route = tuple(_airport(s) for s in leg if s.tag == "LOC" and s.value(1) == "92")
+    route = _route([g for _, g in legs])
     departure_dtm, arrival_dtm = first("DTM", "189"), first("DTM", "232")
     if departure_dtm is None or arrival_dtm is None:
         raise _Refused(
@@ -611,6 +640,40 @@ def _header(layout: _Layout, context: _Context) -> _Header:
     except ValidationError as exc:
         raise _Refused("paxlst_bad_flight", describe_validation_error(exc)) from None
     return _Header(flight, route, reporting_party, LIST_TYPES[layout.list_code], departure.date())
+
+
+def _first(leg: Sequence[_Segment], tag: str, qualifier: str) -> _Segment | None:
+    """The first segment of a leg with this tag and qualifier that holds a value."""
+    return next((s for s in leg if s.tag == tag and s.value(1, 1) == qualifier and _filled(s)), None)
+
+
+def _stops(leg: Sequence[_Segment]) -> list[_Segment]:
+    """A leg's LOC+92 segments that hold an airport."""
+    return [s for s in leg if s.tag == "LOC" and s.value(1, 1) == "92" and _filled(s)]
+
+
+def _route(legs: Sequence[Sequence[_Segment]]) -> tuple[str, ...]:
+    """Airports in travel order: the LOC+92 of every leg (a leg without any stands for its
+    LOC+125 and LOC+87), repeats in a row dropped; empty when no leg has a LOC+92."""
+    if not any(s.tag == "LOC" and s.value(1, 1) == "92" for leg in legs for s in leg):
+        return ()
+    route: list[str] = []
+    for leg in legs:
+        stops = _stops(leg)
+        if not stops:
+            stops = [s for s in (_first(leg, "LOC", "125"), _first(leg, "LOC", "87")) if s is not None]
+        for airport in (_airport(s) for s in stops):
+            if not route or route[-1] != airport:
+                route.append(airport)
+    return tuple(route)
+
+
+def _filled(seg: _Segment) -> bool:
+    """True when the segment holds a value after its qualifier: ``LOC+174+'`` and
+    ``DTM+36:'``, which some systems send for data they do not have, hold none."""
+    if seg.tag == "DTM":
+        return bool(seg.value(1, 2).strip())
+    return any(p.strip() for e in seg.elements[1:] for p in e)
 
 
 def _designator(tdt: _Segment) -> tuple[str, str]:
@@ -684,6 +747,8 @@ def _event(group: list[_Segment], header: _Header, context: _Context) -> Passeng
         if seg.tag == "DOC":
             documents.append([seg])
             continue
+        if not _filled(seg):
+            continue  # LOC+174+' and the like: no data, as if absent
         if documents and kind in (("DTM", "36"), ("LOC", "91")):
             documents[-1].append(seg)
             continue
@@ -735,14 +800,25 @@ def _event(group: list[_Segment], header: _Header, context: _Context) -> Passeng
 
 
 def _document(documents: Sequence[list[_Segment]], departure_day: date) -> TravelDocument | None:
-    """The first document that is not a visa (else the first), with its expiry and issuer."""
+    """The first document that is not a visa (else the first), with its expiry and issuer.
+
+    An empty ``DOC++'`` is no document. A document without LOC+91 cannot be kept (the
+    contract's document needs its issuing state): another one is taken if there is one,
+    else the traveller has none."""
+    documents = [d for d in documents if any(p.strip() for e in d[0].elements for p in e)]
     if not documents:
         return None
-    chosen = next((d for d in documents if document_type(d[0].value(1, 1)) != "visa"), documents[0])
+    preferred = next((d for d in documents if document_type(d[0].value(1, 1)) != "visa"), documents[0])
+    if not preferred[0].value(2, 1).strip():
+        raise _Refused("paxlst_bad_document", f"{preferred[0].where} element 2 has no document number")
+    usable = [d for d in documents if d[0].value(2, 1).strip() and any(s.tag == "LOC" for s in d[1:])]
+    if not usable:
+        return None
+    chosen = preferred if preferred in usable else next(
+        (d for d in usable if document_type(d[0].value(1, 1)) != "visa"), usable[0]
+    )
     doc = chosen[0]
     number = doc.value(2, 1).strip()
-    if not number:
-        raise _Refused("paxlst_bad_document", f"{doc.where} element 2 has no document number")
     expiry: date | None = None
     issuing_state: str | None = None
     for seg in chosen[1:]:
@@ -750,8 +826,8 @@ def _document(documents: Sequence[list[_Segment]], departure_day: date) -> Trave
             expiry = _datetime(seg, departure_day, past_only=False).date()
         elif seg.tag == "LOC" and issuing_state is None:
             issuing_state = _country(seg, 2)
-    if issuing_state is None:
-        raise _Refused("paxlst_bad_document", f"{doc.where} has no LOC+91 (issuing state) after it")
+    if issuing_state is None:  # cannot be: only filled LOC+91 follow a usable document
+        return None
     try:
         return TravelDocument(
             type=document_type(doc.value(1, 1)), number=number, issuing_state=issuing_state, expiry=expiry

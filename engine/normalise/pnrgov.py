@@ -11,7 +11,9 @@ The interchange
     The bytes are decoded by the ``UNB`` syntax identifier (``IATA`` and ``UNOA``-``UNOY``
     are taken: ``UNOC``-``UNOK`` as ISO 8859-1 ... -9, the rest as UTF-8, a superset of
     the ASCII repertoires). Without ``UNA`` the ISO 9735 default service characters
-    ``:+.? '`` apply. ``UNB`` element 4 (YYMMDD or CCYYMMDD : HHMM, read as UTC) is when the
+    ``:+.? '`` apply. Segments may stand on lines of their own or one after another,
+    with or without spaces between them (also between ``UNA`` and ``UNB``).
+    ``UNB`` element 4 (YYMMDD or CCYYMMDD : HHMM, read as UTC) is when the
     push was prepared: every event's ``occurred_at``. The envelope must add up: ``UNZ``
     last, its reference equal to ``UNB``'s, its count equal to the groups (or messages);
     each ``UNE`` likewise for its group.
@@ -33,38 +35,57 @@ A message (segment positions counted from ``UNH`` = 1, elements and components f
     element 4 / 5               carrier / flight number
     ==========================  ==================================================
 
+    The guide's own examples give the departure only (``TVL+300310:1700+ATL+DFW+DL+10``):
+    then the arrival date and time come from a PNR's itinerary ``TVL`` for the same
+    flight (same departure day, airports, carrier, marketing or operating, and number,
+    leading zeros aside). A flight with no arrival time anywhere is refused.
+
     PADIS times are local: each is read in its airport's time zone (airportsdata;
     UTC for an airport it does not know) and kept in UTC, as the PAXLST parser does,
     so that both feeds give one flight the same ``flight_key`` and the join finds it.
 
 A PNR (``SRC`` up to the next ``SRC`` or ``UNT``)
+    Read up to the first ``EQN`` (a split PNR), ``MSG`` (non-air segments: hotels, cars),
+    ``ABI`` (history: cancelled and changed items) or ``LTS`` (free-text lines): those
+    groups close a PNR and are not its live booking, so nothing in or after them is read.
+
     ==========  ===============================================================
     ``RCI``     record locator: component 2 of the first composite, preferring the
                 composite of the flight's carrier (``RCI+BA:ABC123::010626:0930``);
                 a lone locator in component 1 is taken too. Components 4 and 5 are
                 the PNR's creation date DDMMYY and time HHMM (UTC) -> ``booked_at``.
-    ``DAT``     qualifier : date DDMMYY : time HHMM. The earliest is ``booked_at``
-                when ``RCI`` gives no creation date (the PNR is at least that old).
-    ``ORG``     the booking office: element 9 (agency name) -> ``agency``, else
-                element 2 component 1 (IATA agency number); first 100 characters.
+    ``DAT``     qualifier : date DDMMYY : time HHMM. The earliest before the first
+                itinerary ``TVL`` is ``booked_at`` when ``RCI`` gives no creation
+                date (the PNR is at least that old); later ones are check-in times.
+    ``ORG``     the booking office (the first ``ORG`` before the itinerary; a
+                check-in group's is the agent who checked in): element 9 (agency
+                name) -> ``agency``, else element 2 component 1 (IATA agency
+                number); first 100 characters.
     ``ADD``     element 2: purpose : street : city : state code : state name :
                 country (ISO alpha-2 or -3) : postcode -> ``address``.
     ``EBD``     element 2 component 1, the number of bags; summed -> ``bags``.
     ``TIF``     a traveller: surname (element 1 component 1), given names (element 2
-                component 1), reference number (element 2 component 3). Each starts
-                a traveller group; each traveller becomes one event, and the others'
-                ``SURNAME/GIVEN`` are its ``co_travellers``.
+                component 1), type (element 2 component 2: ``IN`` an infant),
+                reference number (element 2 component 3). Each starts a traveller
+                group; each traveller becomes one event, and the others'
+                ``SURNAME/GIVEN`` are its ``co_travellers``. (A ``TIF`` in a check-in
+                group names a traveller already listed; see ``TRI``.)
     ``SSR``     element 1: code : status : quantity : carrier : ... : board point (7) :
                 off point (8) : free text (9); element 2: seat : ... : traveller
                 reference (3).
                 ``DOCS``  free text ``/type/issuing state/number/nationality/date of
                 birth DDMMMYY/sex/expiry DDMMMYY/surname/given/middle`` -> the
-                traveller's document, date of birth, sex and nationality. It belongs
-                to the traveller group it is in; outside one, to the traveller whose
-                reference or name it carries, or to the only traveller.
+                traveller's document, date of birth, sex and nationality (country
+                codes ISO alpha-3, or alpha-2 as some systems and the guide's own
+                examples send them: ``/P/KR/``). It belongs to the traveller group it
+                is in; outside one, to the traveller whose reference or name it
+                carries, or to the only traveller. An infant's DOCS (sex ``MI``,
+                ``FI``, ``UI``), sent in its adult's group, goes to the infant's own
+                ``TIF`` by name, never to an adult.
                 ``SEAT``/``NSST``/``RQST``  a seat (``12A``) on the push flight's leg
                 (board/off points, or the itinerary leg it follows) for the traveller
-                group it is in or the traveller it references -> ``seat``.
+                group it is in or the traveller it references -> ``seat``. One SSR
+                may seat several travellers, an element each (``+14A::1+14B::3``).
                 ``CTCE`` email (IATA escapes ``//`` = ``@``, ``..`` = ``_``, ``./`` =
                 ``-``; a trailing ``/language`` is dropped), ``CTCM``/``CTCH``/
                 ``CTCB``/``CTCP`` phone -> ``emails``/``phones``.
@@ -77,11 +98,16 @@ A PNR (``SRC`` up to the next ``SRC`` or ``UNT``)
                 ``payment_instrument_hash`` = ``card_hash(number, card_key)``; a masked
                 number gives no hash (a last-four hash would link strangers).
     ``TVL``     an itinerary leg: the airports (elements 2 and 3) of each leg, in the
-                order sent, make ``route``; a leg's own ``SSR SEAT`` follow it.
+                order sent, make ``route``; a leg's own ``SSR SEAT`` follow it. A
+                ``TVL`` with neither airport is a codeshare's operating flight, after
+                the marketing flight's ``TVL``: not a leg of its own.
+    ``TRI``     a check-in group on the leg before it: its ``TIF`` names the traveller
+                (by reference number, else by name) and ``SSD`` element 1 the seat
+                they were given, which wins over a seat SSR's request -> ``seat``.
     ==========  ===============================================================
 
     ``FTI``, ``TKT``, ``MON``, ``PTK``, ``TXD``, ``REF``, ``FAR``, ``RPI``, ``APD``,
-    ``TBD`` and other segments are not read.
+    ``TBD`` (check-in bags) and other segments are not read.
 
 Card numbers are hashed the moment they are read: no clear number is kept, logged or
 put into a refusal. (The raw bytes themselves, which the pipeline keeps beside each
@@ -107,6 +133,7 @@ reason                      scope                    when
 ``pnrgov_wrong_type``       message                  UNH names another message type
 ``pnrgov_no_flight``        message                  no TVL before the first SRC
 ``pnrgov_bad_flight``       message                  that TVL lacks or garbles a field
+                                                     (no arrival time: see above)
 ``pnrgov_no_pnr``           message                  no SRC group
 ``pnrgov_no_locator``       PNR                      no record locator in RCI
 ``pnrgov_no_traveller``     PNR                      no TIF with a surname
@@ -115,7 +142,8 @@ reason                      scope                    when
                                                      (date, sex, country code, a number
                                                      without issuing state)
 ``pnrgov_bad_address``      PNR                      ADD country is no ISO 3166 code
-``pnrgov_bad_itinerary``    PNR                      an itinerary TVL without two airports
+``pnrgov_bad_itinerary``    PNR                      an itinerary TVL with one airport
+                                                     missing or not an IATA code
 ``pnrgov_bad_bags``         PNR                      EBD's bag count is not a number
 ``pnrgov_invalid_pnr``      PNR                      the event fails the schema
 ``pnrgov_parser_error``     interchange              a bug here: never raised, reported
@@ -135,6 +163,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
+from iso3166 import countries_by_alpha2
 from pydantic import ValidationError
 from pydifact.constants import EDI_DEFAULT_DIRECTORY, EDI_DEFAULT_VERSION, Element
 from pydifact.exceptions import MissingImplementationWarning
@@ -167,7 +196,11 @@ PAYMENT_TYPES: dict[str, PaymentType] = {
 }
 CONTACT_PHONES = frozenset({"CTCM", "CTCH", "CTCB", "CTCP"})
 SEAT_CODES = frozenset({"SEAT", "NSST", "RQST"})
+#: Segment groups that follow a PNR's live data: split PNR (EQN), non-air segments (MSG),
+#: history (ABI) and free-text lines (LTS). Nothing in or after them is read.
+PNR_END_TAGS = frozenset({"EQN", "MSG", "ABI", "LTS"})
 _SEX: dict[str, Sex] = {"M": "M", "F": "F", "MI": "M", "FI": "F", "X": "X", "U": "U", "UI": "U"}
+_INFANT_SEX = frozenset({"MI", "FI", "UI"})
 _MONTHS = {m: i for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
 #: ICAO 9303 codes that are not three letters.
@@ -281,6 +314,9 @@ def _read_segments(text: str) -> list[_Segment]:
     # apostrophe in a name can produce; saying the defaults out loud avoids that.
     if not text.startswith("UNA"):
         text = _DEFAULT_UNA + text
+    # Segments may stand apart on lines or with spaces between them (pydifact skips those
+    # after each terminator), also between UNA and UNB, where pydifact does not.
+    text = text[:9] + text[9:].lstrip(" \t\r\n")
     segments: list[_Segment] = []
     try:
         with warnings.catch_warnings():
@@ -473,9 +509,23 @@ def _utc_stamp(seg: _Segment, element: int, day_at: int) -> datetime | None:
 # -- the flight ------------------------------------------------------------------------
 
 
-def _flight(tvl: _Segment) -> Flight:
+def _same_leg(tvl: _Segment, leg: _Segment) -> bool:
+    """True when an itinerary TVL is the push flight's leg: same day, airports, carrier
+    (marketing or operating) and number (leading zeros aside)."""
+    return (
+        leg.get(1, 1) == tvl.get(1, 1) and leg.get(2) == tvl.get(2) and leg.get(3) == tvl.get(3)
+        and tvl.get(4) in (leg.get(4, 1), leg.get(4, 2))
+        and leg.get(5).lstrip("0") == tvl.get(5).lstrip("0")
+    )
+
+
+def _flight(tvl: _Segment, itinerary: Sequence[_Segment] = ()) -> Flight:
     dep, arr = tvl.get(2), tvl.get(3)
     carrier, number = tvl.get(4), tvl.get(5)
+    if not tvl.get(1, 4):
+        # The guide's own examples give the push flight's departure only; a PNR's
+        # itinerary leg for the same flight gives its arrival.
+        tvl = next((leg for leg in itinerary if _same_leg(tvl, leg) and leg.get(1, 4)), tvl)
     for value, element, what, shape in (
         (dep, 2, "departure airport", _AIRPORT), (arr, 3, "arrival airport", _AIRPORT),
         (carrier, 4, "carrier", _CARRIER), (number, 5, "flight number", _FLIGHT_NUMBER),
@@ -485,7 +535,9 @@ def _flight(tvl: _Segment) -> Flight:
     dep_day, dep_clock, arr_day, arr_clock = (tvl.get(1, c) for c in (1, 2, 3, 4))
     if not dep_day or not dep_clock or not arr_clock:
         raise _Refused(
-            "pnrgov_bad_flight", f"{tvl.at(1)}: departure date and time and arrival time are needed"
+            "pnrgov_bad_flight",
+            f"{tvl.at(1)}: departure date and time and arrival time are needed (no arrival time "
+            "in this TVL nor in an itinerary TVL of the same flight)",
         )
     departure = _local(dep_day, dep_clock, dep, tvl, 1)
     arrival = _local(arr_day or dep_day, arr_clock, arr, tvl, 3)
@@ -512,6 +564,7 @@ class _Docs:
     date_of_birth: date | None
     sex: Sex | None
     nationality: str | None
+    infant: bool = False  # sex MI, FI or UI: an infant's DOCS, sent in its adult's group
 
 
 @dataclass
@@ -528,6 +581,7 @@ class _Person:
     surname: str
     given: str
     ref: str
+    infant: bool = False  # TIF element 2 component 2 "IN"
     docs: list[_Docs] = field(default_factory=list)
 
 
@@ -555,8 +609,10 @@ def _state(code: str, seg: _Segment, what: str) -> str | None:
     code = _ICAO_STATES.get(code.upper(), code.upper())
     if not code:
         return None
+    if len(code) == 2 and code in countries_by_alpha2:
+        code = countries_by_alpha2[code].alpha3  # DOCS as some systems send it: /P/KR/...
     if not country3_valid(code):
-        raise _Refused("pnrgov_bad_docs", f"{seg.at(1, 9)}: the {what} is not an ISO 3166 alpha-3 code")
+        raise _Refused("pnrgov_bad_docs", f"{seg.at(1, 9)}: the {what} is not an ISO 3166 country code")
     return code
 
 
@@ -596,6 +652,7 @@ def _docs(seg: _Segment, reference: date) -> _Docs:
         ref=seg.get(2, 3), document=document, surname=surname, given=given,
         date_of_birth=day(born, 5, past=True), sex=sex_code,
         nationality=_state(nationality, seg, "nationality (field 4)"),
+        infant=sex.upper() in _INFANT_SEX,
     )
 
 
@@ -634,18 +691,22 @@ def _read_pnr(segments: Sequence[_Segment], flight: Flight, reference: date) -> 
     pnr = _Pnr()
     person: int | None = None
     leg: tuple[str, str] | None = None
+    checked_in: int | None = None  # the traveller a check-in (TRI) group is about
+    in_check_in = False
     for seg in segments:
         tag = seg.tag
+        if tag in PNR_END_TAGS:
+            break  # split-PNR, non-air, history and free-text groups: not the live booking
         if tag == "RCI" and pnr.locator is None:
             found = _locator(seg, flight.carrier)
             if found is not None:
                 pnr.locator, pnr.created = found
-        elif tag == "DAT":
+        elif tag == "DAT" and not pnr.legs:
             for element in range(1, len(seg.elements) + 1):
                 stamp = _utc_stamp(seg, element, 2)
                 if stamp is not None:
                     pnr.transactions.append(stamp)
-        elif tag == "ORG" and pnr.agency is None:
+        elif tag == "ORG" and pnr.agency is None and not pnr.legs:
             pnr.agency = (seg.get(9) or seg.get(2, 1))[:100] or None
         elif tag == "ADD" and pnr.address is None:
             pnr.address = _address(seg)
@@ -654,16 +715,26 @@ def _read_pnr(segments: Sequence[_Segment], flight: Flight, reference: date) -> 
             if not _DIGITS.match(count):
                 raise _Refused("pnrgov_bad_bags", f"{seg.at(2, 1)}: the number of bags is not a number")
             pnr.bags = (pnr.bags or 0) + int(count)
+        elif tag == "TRI" and leg is not None:
+            in_check_in, checked_in = True, None
+        elif tag == "TIF" and in_check_in:
+            checked_in = _find_person(pnr, seg)
         elif tag == "TIF":
-            pnr.people.append(_Person(seg.get(1, 1), seg.get(2, 1), seg.get(2, 3)))
+            pnr.people.append(_Person(seg.get(1, 1), seg.get(2, 1), seg.get(2, 3), seg.get(2, 2) == "IN"))
             person, leg = len(pnr.people) - 1, None
+        elif tag == "SSD" and in_check_in and checked_in is not None and leg is not None:
+            seat = seg.get(1, 1).upper().lstrip("0")
+            if _SEAT.match(seat):
+                pnr.seats.insert(0, _Seat(seat, leg[0], leg[1], "", checked_in))
         elif tag == "TVL":
             dep, arr = seg.get(2), seg.get(3)
+            if not dep and not arr:
+                continue  # a codeshare's operating flight, after its marketing TVL
             if not (_AIRPORT.match(dep) and _AIRPORT.match(arr)):
                 raise _Refused(
                     "pnrgov_bad_itinerary", f"{seg.at(2)}: a leg without departure and arrival airports"
                 )
-            leg, person = (dep, arr), None
+            leg, person, in_check_in = (dep, arr), None, False
             pnr.legs.append(leg)
         elif tag == "SSR":
             _ssr(seg, pnr, person, leg, reference)
@@ -676,20 +747,40 @@ def _read_pnr(segments: Sequence[_Segment], flight: Flight, reference: date) -> 
     return pnr
 
 
+def _find_person(pnr: _Pnr, tif: _Segment) -> int | None:
+    """The traveller a check-in group's TIF names: by reference number, else by name."""
+    ref, key = tif.get(2, 3), name_key(tif.get(1, 1), tif.get(2, 1))
+    for index, person in enumerate(pnr.people):
+        if ref and person.ref == ref:
+            return index
+    for index, person in enumerate(pnr.people):
+        if name_key(person.surname, person.given) == key:
+            return index
+    return None
+
+
 def _ssr(seg: _Segment, pnr: _Pnr, person: int | None, leg: tuple[str, str] | None, reference: date) -> None:
     code = seg.get(1, 1).upper()
     if code == "DOCS":
         docs = _docs(seg, reference)
-        if person is not None:
+        if person is not None and not docs.infant:
             pnr.people[person].docs.append(docs)
         else:
-            pnr.loose_docs.append(docs)
+            pnr.loose_docs.append(docs)  # an infant's DOCS goes to the infant's own TIF
     elif code in SEAT_CODES:
-        seat = seg.get(2, 1).upper() or seg.get(1, 9).removeprefix("/").split("/", 1)[0].strip().upper()
-        if _SEAT.match(seat):
-            board = seg.get(1, 7) or (leg[0] if leg else "")
-            off = seg.get(1, 8) or (leg[1] if leg else "")
-            pnr.seats.append(_Seat(seat, board, off, seg.get(2, 3), person))
+        board = seg.get(1, 7) or (leg[0] if leg else "")
+        off = seg.get(1, 8) or (leg[1] if leg else "")
+        # One element per traveller: seat : ... : reference (SEAT+15A::1+15B::2).
+        details = [e for e in range(2, len(seg.elements) + 1) if seg.get(e, 1)]
+        if not details:
+            seat = seg.get(1, 9).removeprefix("/").split("/", 1)[0].strip().upper()
+            if _SEAT.match(seat):
+                pnr.seats.append(_Seat(seat, board, off, seg.get(2, 3), person))
+        for element in details:
+            seat = seg.get(element, 1).upper()
+            if _SEAT.match(seat):
+                owner = person if len(details) == 1 else None
+                pnr.seats.append(_Seat(seat, board, off, seg.get(element, 3), owner))
     elif code == "CTCE" or code in CONTACT_PHONES:
         _add_contact(pnr, code, seg.get(1, 9))
 
@@ -723,15 +814,16 @@ def _docs_for(pnr: _Pnr, index: int) -> _Docs | None:
     person = pnr.people[index]
     if person.docs:
         return person.docs[0]
-    for docs in pnr.loose_docs:
-        if person.ref and docs.ref == person.ref:
+    loose = [d for d in pnr.loose_docs if d.infant == person.infant]
+    for docs in loose:
+        if person.ref and docs.ref == person.ref and not docs.infant:
             return docs
     key = name_key(person.surname, person.given)
-    for docs in pnr.loose_docs:
+    for docs in loose:
         if docs.surname and name_key(docs.surname, docs.given) == key:
             return docs
-    if len(pnr.people) == 1 and pnr.loose_docs:
-        return pnr.loose_docs[0]
+    if len(pnr.people) == 1 and loose:
+        return loose[0]
     return None
 
 
@@ -832,7 +924,7 @@ def _read_message(message: _Message, prepared_at: datetime, received_at: datetim
         result.refused.append((value, "pnrgov_no_flight", f"{label}: no TVL before the first SRC"))
         return
     try:
-        flight = _flight(tvl)
+        flight = _flight(tvl, [seg for seg in body[len(header):] if seg.tag == "TVL"])
     except _Refused as exc:
         result.refused.append((value, exc.reason, f"{label}: {exc.detail}"))
         return

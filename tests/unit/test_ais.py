@@ -147,6 +147,81 @@ def test_refusals_say_why(lines: list[bytes], reason: str) -> None:
     assert [r for _, r, _ in out.refused] == [reason]
 
 
+def tag_block(body: str) -> bytes:
+    """An IEC 61162-450 tag block with the given parameters and its checksum."""
+    return f"\\{body}*{reduce(xor, body.encode(), 0):02X}\\".encode()
+
+
+def nmea(body: str, start: str = "!") -> bytes:
+    """A sentence with its checksum: ``body`` is what goes between ``!`` (or ``$``) and ``*``."""
+    return f"{start}{body}*{reduce(xor, body.encode(), 0):02X}".encode()
+
+
+def on_channel(sentence: bytes, talker: str, kind: str, channel: str) -> bytes:
+    """The sentence as another talker and sentence type would send it on another channel."""
+    fields = sentence[1:].split(b"*")[0].decode().split(",")
+    fields[0], fields[4] = f"{talker}{kind}", channel
+    return nmea(",".join(fields))
+
+
+def test_long_range_type_27_reports_are_positions() -> None:
+    """Type 27, as satellite receivers hear class A ships: position, speed, course and status;
+    speed 63 is its "not available"."""
+    long_range = {"type": 27, "mmsi": 235012345, "lat": 51.5, "lon": 1.25, "speed": 12, "course": 87,
+                  "status": 0}
+    out = parse_ais(message(sentences(long_range)[0], sentences({**long_range, "speed": 63})[0]))
+    assert out.refused == []
+    (event, _), (idle, _) = out.events
+    assert event.report_type == "position" and event.position is not None
+    assert (event.position.lat, event.position.lon) == (51.5, 1.25)
+    assert (event.speed_knots, event.course, event.nav_status) == (12, 87, 0)
+    assert idle.speed_knots is None
+
+
+def test_any_talker_sentence_type_and_channel_is_read() -> None:
+    """Base stations (!BSVDM, !ABVDM), own-ship reports (!AIVDO), channels 1 and 2 (NMEA 4)
+    and no channel at all read like !AIVDM on A."""
+    plain = sentences(POSITION)[0]
+    variants = [on_channel(plain, "BS", "VDM", "1"), on_channel(plain, "AB", "VDM", "2"),
+                on_channel(plain, "AI", "VDO", "B"), on_channel(plain, "SA", "VDM", "")]
+    out = parse_ais(message(*variants))
+    assert out.refused == []
+    assert [(e.mmsi, e.position) for e, _ in out.events] == [("235012345", out.events[0][0].position)] * 4
+    first, second = sentences(VOYAGE, seq_id=6)
+    split = parse_ais(message(on_channel(first, "AI", "VDM", "2"), on_channel(second, "AI", "VDM", "2")))
+    assert split.refused == [] and split.events[0][0].name == "NORTHERN STAR"
+
+
+def test_a_vsi_line_goes_with_the_vdm_of_its_tag_block_group() -> None:
+    """``g:1-2-17`` on a VDM and ``g:2-2-17`` on the ``$xxVSI`` signal report after it: one
+    group, one event holding both lines. A VSI with no VDM in its group is refused."""
+    vdm = tag_block("s:base1,g:1-2-17,n:8851") + sentences(POSITION)[0]
+    vsi = tag_block("s:base1,g:2-2-17,n:8852") + nmea("ARVSI,base1,,041848.95,0427,-098,03", "$")
+    lone = tag_block("s:base1,g:2-2-18,n:8854") + nmea("ARVSI,base1,,041849.01,0431,-097,05", "$")
+    out = parse_ais(message(vdm, vsi, lone))
+    [(event, group)] = out.events
+    assert event.mmsi == "235012345" and group == vdm + b"\n" + vsi
+    assert [(g, r) for g, r, _ in out.refused] == [(lone, "ais_unsupported_sentence")]
+
+
+def test_a_c_time_that_cannot_be_a_receive_time_is_passed_over() -> None:
+    """Some sources put a counter in ``c:`` (1970 as a date): the report is timed as if it had
+    no tag block, by the broker time and its own second."""
+    out = parse_ais(message(tag_block("s:src1,c:0002780328") + sentences(POSITION)[0]))
+    [(event, _)] = out.events
+    assert event.observed_at == datetime(2026, 6, 1, 12, 30, 17, tzinfo=UTC)
+
+
+def test_uscg_fields_after_the_checksum_are_cut_off_and_their_time_used() -> None:
+    """USCG receivers append signal, station and a Unix receive time after the checksum."""
+    stamp = int(datetime(2026, 6, 1, 11, 0, 5, tzinfo=UTC).timestamp())
+    line = sentences(POSITION)[0] + f",s28089,d-103,T39.44353985,x147521,r08TPHI1,{stamp}".encode()
+    out = parse_ais(message(line))
+    assert out.refused == []
+    [(event, group)] = out.events
+    assert event.observed_at == datetime(2026, 6, 1, 11, 0, 5, tzinfo=UTC) and group == line
+
+
 def test_normalise_reads_nmea_on_the_vessel_feed_and_json_elsewhere() -> None:
     """raw.vessel carries NMEA or JSON; every dead letter keeps its group's bytes and source offset."""
     good, bad = sentences(POSITION)[0], b"!AIVDM,1,1,,A,15NG6V0P01G?cFhE`R2IU?wn28R>,0*00"

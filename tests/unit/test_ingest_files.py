@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.ingest.files import (
+    FRAGMENT_WINDOW,
     UnknownFormat,
     file_format,
     read_file,
@@ -44,6 +45,8 @@ def vessel(report_type: str = "position", mmsi: str = "235012345") -> VesselEven
         (b"\xef\xbb\xbfUNB+IATA:1+X+Y+260601:0600+1'UNH+1+PNRGOV:11:1:IA'", "pnrgov"),
         (b"!AIVDM,1,1,,A,13P80v@P1s05f=PMMw83JjhKP000,0*49\n", "ais"),
         (b"\\s:r1,c:1780000000*71\\!AIVDM,1,1,,A,13P,0*49", "ais"),
+        (b"# receiver log, station 7\n#\n!AIVDM,1,1,,A,13P,0*49\n", "ais"),
+        (b"$PGHP,1,2026,6,1,7,0,13,0,235,2,,1,09*17\n!AIVDM,1,1,,A,13P,0*49\n", "ais"),
         (b'{"declaration_id": "26GB1", "lodged_at": "2026-06-01T06:00:00Z"}\n', "declaration"),
         (b'{\n  "declaration_id": "26GB1",\n  "goods_items": []\n}', "declaration"),
         (b'{"mode": "vessel", "source": "json"}\n', "events"),
@@ -110,6 +113,38 @@ def test_an_ais_group_broken_off_is_yielded_as_it_is() -> None:
     first, _ = ais_sentences(vessel("voyage"), seq_id=1)
     single = ais_sentences(vessel())[0]
     assert list(split_ais(f"{first}\n{single}".encode())) == [first.encode(), single.encode()]
+
+
+def test_comment_lines_in_an_ais_file_are_skipped() -> None:
+    """Decoders' sample files and receiver logs annotate with ``#`` lines: not sentences."""
+    one = ais_sentences(vessel())[0]
+    data = f"# sample data\n{one}\n#   MMSI: 235012345\n{one}\n".encode()
+    assert list(split_ais(data)) == [one.encode(), one.encode()]
+
+
+def test_fragments_interleaved_across_channels_come_out_whole() -> None:
+    """Two type 5 messages, on channels B and A, their fragments interleaved as a dual-channel
+    receiver writes them: each message is one, in the order the messages began."""
+    b1, b2 = (s.replace(",A,", ",B,", 1) for s in ais_sentences(vessel("voyage"), seq_id=6))
+    a1, a2 = ais_sentences(vessel("voyage", mmsi="244123456"), seq_id=2)
+    data = "\n".join([b1, a1, a2, b2]).encode()
+    assert list(split_ais(data)) == ["\n".join([b1, b2]).encode(), "\n".join([a1, a2]).encode()]
+
+
+def test_a_fragment_whose_next_never_comes_is_cut_off_after_a_window() -> None:
+    """A first fragment left waiting does not hold back the file: after ``FRAGMENT_WINDOW``
+    lines it is yielded alone, and what came after it follows in order."""
+    first, _ = ais_sentences(vessel("voyage"), seq_id=1)
+    single = ais_sentences(vessel())[0]
+    data = "\n".join([first, *[single] * (FRAGMENT_WINDOW + 2)]).encode()
+    assert list(split_ais(data)) == [first.encode()] + [single.encode()] * (FRAGMENT_WINDOW + 2)
+
+
+def test_the_lines_of_one_tag_block_group_stay_together() -> None:
+    """``g:1-2-77`` on a VDM, ``g:2-2-77`` on the VSI signal report after it: one message."""
+    vdm = "\\s:base1,g:1-2-77*00\\" + ais_sentences(vessel())[0].rsplit("\\", 1)[-1]
+    vsi = "\\s:base1,g:2-2-77*00\\$ARVSI,base1,,070013.00,0427,-098,03*00"
+    assert list(split_ais(f"{vdm}\n{vsi}\n".encode())) == [f"{vdm}\n{vsi}".encode()]
 
 
 def test_ais_messages_are_keyed_by_mmsi(tmp_path: Path) -> None:

@@ -364,6 +364,86 @@ def test_fixture_multipart_manifest_on_one_line() -> None:
     assert result.refused == []
 
 
+# --- variants seen in other systems' messages (synthetic look-alikes) -----------------------
+
+#: CBP style: the traveller's other legs as TDTs of their own with LOC+92 pairs, before and
+#: after the leg that crosses the border (the one with LOC+125 and LOC+87).
+ITINERARY_HEADER = [
+    "NAD+MS+++GH TEST DESK'",
+    "TDT+20+GH0007+++GH'", "LOC+92+BOD'", "DTM+189:2606010610:201'", "LOC+92+CDG'",
+    "DTM+232:2606010725:201'",
+    *HEADER[1:],
+    "TDT+20+GH0911+++GH'", "LOC+92+LHR'", "DTM+189:2606011240:201'", "LOC+92+EDI'",
+    "DTM+232:2606011405:201'",
+]
+
+
+def test_the_leg_with_loc_125_and_87_is_the_flight_and_the_other_legs_make_the_route() -> None:
+    result = parse_paxlst(raw(interchange(message([traveller(*GOOD[0])], header=ITINERARY_HEADER))))
+    assert result.refused == []
+    [(event, _)] = result.events
+    assert isinstance(event, PassengerEvent)
+    assert event.flight == FLIGHT
+    assert event.route == ("BOD", "CDG", "LHR", "EDI")
+
+
+def test_a_leg_after_the_border_crossing_one_extends_the_route() -> None:
+    """The crossing leg first, a LOC+92 leg after it: the route runs on from its arrival."""
+    header = [*HEADER, "TDT+20+GH0911+++GH'", "LOC+92+LHR'", "DTM+189:2606011240:201'",
+              "LOC+92+EDI'", "DTM+232:2606011405:201'"]
+    result = parse_paxlst(raw(interchange(message([traveller(*GOOD[0])], header=header))))
+    [(event, _)] = result.events
+    assert isinstance(event, PassengerEvent)
+    assert event.flight == FLIGHT and event.route == ("CDG", "LHR", "EDI")
+
+
+def test_a_progressive_flight_sent_as_loc_92_legs_only_is_read_from_its_first_leg() -> None:
+    """No leg has LOC+125/87 (the guidelines' progressive-flight example): the first leg, into
+    the country, is the flight; every leg makes the route."""
+    header = ["NAD+MS+++GH TEST DESK'",
+              "TDT+20+GH0042+++GH'", "LOC+92+CDG'", "DTM+189:2606011030:201'", "LOC+92+LHR'",
+              "DTM+232:2606011050:201'",
+              "TDT+20+GH0911+++GH'", "LOC+92+LHR'", "DTM+189:2606011240:201'", "LOC+92+EDI'",
+              "DTM+232:2606011405:201'"]
+    result = parse_paxlst(raw(interchange(message([traveller(*GOOD[0])], header=header))))
+    assert result.refused == []
+    [(event, _)] = result.events
+    assert isinstance(event, PassengerEvent)
+    assert event.flight == FLIGHT and event.route == ("CDG", "LHR", "EDI")
+
+
+def test_segments_sent_without_a_value_count_as_absent() -> None:
+    """``LOC+174+'``, ``NAT+2+'``, ``DTM+329'``, ``DTM+36:'`` and an empty ``DOC++'``: some
+    systems send the segment when they lack the data. A later filled one still counts."""
+    segments = ["NAD+FL+++HOLLOWAY:PIP'", "ATT+2'", "DTM+329'", "LOC+174+'", "NAT+2+'", "NAT+2+SWE'",
+                "DOC++'", "DTM+36:'", "LOC+91+'",
+                "DOC+P:110:111+SE5550101'", "DTM+36:'", "LOC+91+SWE'", "DTM+36:310315'"]
+    result = parse_paxlst(raw(interchange(message([segments, traveller(*GOOD[1])]))))
+    assert result.refused == []
+    event = result.events[0][0]
+    assert isinstance(event, PassengerEvent)
+    assert event.traveller.date_of_birth is None and event.traveller.country_of_residence is None
+    assert event.traveller.nationality == "SWE" and event.traveller.sex is None
+    assert event.document == TravelDocument(type="passport", number="SE5550101", issuing_state="SWE",
+                                            expiry=date(2031, 3, 15))
+
+
+def test_a_document_without_issuing_state_is_left_out_and_the_traveller_kept() -> None:
+    """LOC+91 is conditional: a passport sent without one cannot make a document, but the
+    traveller is still an event; a document of theirs that has one is kept instead."""
+    no_state = traveller("STATELESSLY", "ORLA", "NS0000001", issuing=None)
+    visa_too = [*traveller("VISABURY", "ELL", "PP0000002", issuing=None),
+                "DOC+V:110:111+VV0000003'", "DTM+36:271231'", "LOC+91+GBR'"]
+    result = parse_paxlst(raw(interchange(message([no_state, visa_too]))))
+    assert result.refused == []
+    first, second = (event for event, _ in result.events)
+    assert isinstance(first, PassengerEvent) and isinstance(second, PassengerEvent)
+    assert first.traveller.surname == "STATELESSLY" and first.document is None
+    assert first.source_id == api_source_id(FLIGHT, first.traveller, None)
+    assert second.document == TravelDocument(type="visa", number="VV0000003", issuing_state="GBR",
+                                             expiry=date(2027, 12, 31))
+
+
 # --- two-digit years ------------------------------------------------------------------------
 
 
@@ -504,7 +584,6 @@ TRAVELLER_FAULTS: dict[str, tuple[dict[str, object], str]] = {
     "alpha2_nationality": ({"nationality": "FR"}, "paxlst_bad_country"),
     "bad_issuing_state": ({"issuing": "XQZ"}, "paxlst_bad_country"),
     "no_document_number": ({"number": ""}, "paxlst_bad_document"),
-    "no_issuing_state": ({"issuing": None}, "paxlst_bad_document"),
     "bad_sex_code": ({"sex": "Q"}, "paxlst_invalid_traveller"),
     "not_a_traveller": ({"qualifier": "ZZ"}, "paxlst_invalid_traveller"),
     "surname_too_long": ({"surname": "LONGNAME" * 30}, "paxlst_invalid_traveller"),

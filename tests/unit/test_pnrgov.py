@@ -397,6 +397,112 @@ def test_fixture_latin1_without_una_or_newlines_refuses_only_the_pnr_without_a_t
                                "message M1, PNR 2: segment 12 (SRC): no TIF, or a TIF without a surname")]
 
 
+# -- variants of the guide and of other systems (synthetic look-alikes) -------------------
+
+#: A push as the PNRGOV guide's own examples shape it: the push flight's TVL gives the
+#: departure only; two-letter DOCS country codes; an infant's DOCS in its adult's group;
+#: a codeshare (marketing TVL, then the operating flight's TVL without airports); one SEAT
+#: SSR for two travellers; a check-in group (TRI, TIF, SSD); then the split-PNR, non-air,
+#: history and free-text groups, none of which is the live booking.
+GUIDE_SHAPED = [
+    "UNH+1+PNRGOV:11:1:IA+BA0106/140626/0130+01:F'",
+    "MSG+:22'",
+    "ORG+BA:DXB'",
+    "TVL+140626:0130+DXB+LHR+BA+106'",
+    "EQN+1'",
+    "SRC'",
+    "RCI+BA:QZKW4T::020526:0941'",
+    "DAT+700:020526:0941'",
+    "ORG+BA:DXB+12345675:DXBBA0001+DXB++T+AE:AED'",
+    "TIF+QUIMBLEY+ZORAYDA MRS:A:1'",
+    "SSR+DOCS:HK:1:BA:::::/P/GB/X12345678/GB/09NOV84/F/01APR31/QUIMBLEY/ZORAYDA+::1'",
+    "SSR+DOCS:HK:1:BA:::::/P/GBR/Y87654321/GBR/15JAN25/FI/20FEB30/QUIMBLEY/PERPETUA+::1'",
+    "TIF+QUIMBLEY+PERPETUA:IN:2'",
+    "TIF+FENWORTHY+OSWIN MR:A:3'",
+    "TVL+140626:0130::0610+DXB+LHR+BA:EK+0106:Y'",
+    "TVL+++++4011:Y'",
+    "RPI+2+HK'",
+    "SSR+SEAT:HK:2:BA:::DXB:LHR+14A::1+14B::3'",
+    "DAT+2:130626:2215'",
+    "ORG+BA:DXB++++A'",
+    "TRI++105:::1'",
+    "TIF+QUIMBLEY+ZORAYDA MRS:A:1'",
+    "SSD+12C++++Y'",
+    "TBD++1:23:700'",
+    "EQN+1'",
+    "RCI+BA:MHLP3D'",
+    "MSG+8'",
+    "TVL+140626:1500:160626+LHR:SAMPLE HOTEL++HL+1:ROH'",
+    "ABI+1+:LONRR+LON++BA'",
+    "DAT+ZT:010526:0900'",
+    "SAC+++X'",
+    "TIF+TRELAWNEY+OSWIN:A:9'",
+    "TVL+100626:0130::0610+DXB+MAN+BA+0108:Y'",
+    "LTS+0/O/NM/QUIMBLEY/ZORAYDA'",
+    "UNT+0+1'",
+]
+
+
+def guide_shaped(segments: Sequence[str] = GUIDE_SHAPED) -> bytes:
+    return rejoin(["UNA:+.?*'", "UNB+IATA:1+BAPNR+GBHOME+260613:1805+000000077'", *segments,
+                   "UNZ+1+000000077'"])
+
+
+def test_a_push_shaped_like_the_guide_s_examples_is_read() -> None:
+    result = parse(guide_shaped())
+    assert result.refused == []
+    people = by_name(result)
+    assert sorted(people) == ["FENWORTHY/OSWIN MR", "QUIMBLEY/PERPETUA", "QUIMBLEY/ZORAYDA MRS"]
+    for person in people.values():
+        assert person.flight == FLIGHT  # the arrival (06:10 in London) from the itinerary's leg
+        assert person.route == ("DXB", "LHR")  # no codeshare, hotel or history leg in it
+        assert person.booking is not None and person.booking.record_locator == "QZKW4T"
+        assert person.booking.booked_at == datetime(2026, 5, 2, 9, 41, tzinfo=UTC)
+        assert person.booking.agency == "12345675"  # the booking's ORG, not the check-in agent's
+
+
+def test_two_letter_country_codes_in_docs_are_read_as_their_alpha_3() -> None:
+    adult = by_name(parse(guide_shaped()))["QUIMBLEY/ZORAYDA MRS"]
+    assert adult.traveller.nationality == "GBR"
+    assert adult.document == TravelDocument(type="passport", number="X12345678", issuing_state="GBR",
+                                            expiry=date(2031, 4, 1))
+    unknown = [line.replace("/P/GB/", "/P/QQ/") for line in GUIDE_SHAPED]
+    assert [r for _, r, _ in parse(guide_shaped(unknown)).refused] == ["pnrgov_bad_docs"]
+
+
+def test_an_infant_s_docs_sent_in_the_adult_s_group_go_to_the_infant() -> None:
+    """Sex FI: an infant's DOCS, even under its adult's TIF; the adult keeps their own."""
+    people = by_name(parse(guide_shaped()))
+    infant, adult = people["QUIMBLEY/PERPETUA"], people["QUIMBLEY/ZORAYDA MRS"]
+    assert (infant.traveller.date_of_birth, infant.traveller.sex) == (date(2025, 1, 15), "F")
+    assert infant.document is not None and infant.document.number == "Y87654321"
+    assert adult.traveller.date_of_birth == date(1984, 11, 9)
+
+
+def test_seats_come_from_a_shared_seat_ssr_and_from_check_in() -> None:
+    """One SEAT SSR, an element per traveller (14A for 1, 14B for 3); the check-in group's SSD
+    (12C for traveller 1) is the seat the traveller got and wins over the request."""
+    people = by_name(parse(guide_shaped()))
+    assert people["FENWORTHY/OSWIN MR"].booking.seat == "14B"  # type: ignore[union-attr]
+    assert people["QUIMBLEY/ZORAYDA MRS"].booking.seat == "12C"  # type: ignore[union-attr]
+    assert people["QUIMBLEY/PERPETUA"].booking.seat is None  # type: ignore[union-attr]
+
+
+def test_a_push_flight_without_arrival_and_no_matching_leg_is_refused() -> None:
+    """Without the flight's leg in any PNR there is no arrival time to take: the message is refused."""
+    lines = [line for line in GUIDE_SHAPED if not line.startswith("TVL+140626:0130::0610")]
+    result = parse(guide_shaped(lines))
+    assert [r for _, r, _ in result.refused] == ["pnrgov_bad_flight"] and result.events == []
+
+
+def test_spaces_between_segments_and_after_una_do_not_matter() -> None:
+    """Some systems put a space (not a line break) between segments, also after UNA."""
+    value = push(three_pnrs())
+    spaced = b" ".join(value.split(b"\n")).replace(b"UNA:+.? '", b"UNA:+.? ' ")
+    assert spaced != value
+    assert by_name(parse(spaced)) == by_name(parse(value))
+
+
 # -- refusals ------------------------------------------------------------------------------
 
 Edit = Callable[[bytes], bytes]
