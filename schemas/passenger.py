@@ -58,7 +58,9 @@ class Address(Record):
 class Booking(Record):
     """PNR data about the booking; absent for API-only events."""
 
-    record_locator: str = Field(min_length=5, max_length=8)
+    record_locator: str = Field(
+        min_length=1, max_length=8, description="As the airline gives it (usually 6 characters)."
+    )
     booked_at: AwareDatetime
     agency: str | None = Field(default=None, max_length=100)
     payment_type: Literal["card", "cash", "invoice", "voucher", "miles", "other"] | None = None

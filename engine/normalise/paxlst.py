@@ -95,9 +95,8 @@ What is refused, and what it costs (reasons start ``paxlst_``):
   capital letters), ``paxlst_truncated`` (no UNZ), ``paxlst_bad_date`` (UNB date),
   ``paxlst_envelope`` (no message at all), ``paxlst_invalid_timestamp`` (the
   broker's timestamp);
-- one message, one refusal: ``paxlst_envelope`` (UNH without UNT, UNT reference
-  differs), ``paxlst_segment_count`` (UNT count wrong: segments were lost or
-  added), ``paxlst_not_paxlst`` (another message type), ``paxlst_unknown_list``
+- one message, one refusal: ``paxlst_envelope`` (UNH without UNT),
+  ``paxlst_not_paxlst`` (another message type), ``paxlst_unknown_list``
   (BGM), ``paxlst_no_flight`` (no TDT), ``paxlst_bad_flight`` (designator, airports,
   missing times), ``paxlst_bad_date`` (flight times), ``paxlst_no_travellers``;
 - one traveller, one refusal, the others still become events: ``paxlst_no_name``,
@@ -108,8 +107,10 @@ What is refused, and what it costs (reasons start ``paxlst_``):
   for a look: ``paxlst_count_mismatch`` (CNT differs from the travellers listed: the
   count may be the whole flight's when parts of a manifest travel in other
   interchanges, so a part may count more than it lists, never fewer),
+  ``paxlst_segment_count`` (UNT's count differs from the segments sent: many
+  senders miscount, and the travellers read are still worth screening),
   ``paxlst_control_count`` (UNE/UNZ counts), ``paxlst_envelope`` (segments outside
-  any message, group or interchange references that differ),
+  any message; message, group or interchange references that differ),
   ``paxlst_trailing_data`` (segments after UNZ: one Kafka message, one interchange).
 
 Details say where (message, segment number counted from UNB = 1, tag, element) and
@@ -227,6 +228,7 @@ class _Layout:
     header: list[_Segment]
     groups: list[list[_Segment]]
     counts: list[_Segment]
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def manifest_key(self) -> tuple[str, str] | None:
@@ -321,6 +323,8 @@ def _parse(raw: RawMessage) -> FeedResult:
         problem = _count_problem(layout, totals)
         if problem is not None:
             refuse("paxlst_count_mismatch", f"{label}: {problem}")
+        for reason, detail in layout.notes:
+            refuse(reason, detail)
     return result
 
 
@@ -542,14 +546,15 @@ def _layout(message: _Message) -> _Layout:
     trailer = message.trailer
     if trailer is None:
         raise _Refused("paxlst_envelope", f"{message.label} has no UNT before the next envelope segment")
+    notes: list[tuple[str, str]] = []
     if not _count_is(trailer, len(message.body) + 2):
-        raise _Refused(
+        notes.append((
             "paxlst_segment_count",
             f"{message.label}: UNT element 1 does not match the {len(message.body) + 2} "
-            "segments from UNH to UNT (segments lost or added)",
-        )
+            "segments from UNH to UNT (segments lost or added, or a miscount)",
+        ))
     if trailer.value(2) != message.header.value(1):
-        raise _Refused("paxlst_envelope", f"{message.label}: UNT element 2 does not repeat the UNH reference")
+        notes.append(("paxlst_envelope", f"{message.label}: UNT element 2 does not repeat the UNH reference"))
     if message.header.value(2, 1) != "PAXLST":
         raise _Refused("paxlst_not_paxlst", f"{message.label}: UNH element 2 names another message type")
     bgm = next((s for s in message.body if s.tag == "BGM"), None)
@@ -574,7 +579,7 @@ def _layout(message: _Message) -> _Layout:
         else:
             flight_seen = flight_seen or seg.tag == "TDT"
             header.append(seg)
-    return _Layout(message, bgm.value(1, 1), header, groups, counts)
+    return _Layout(message, bgm.value(1, 1), header, groups, counts, notes)
 
 
 def _header(layout: _Layout, context: _Context) -> _Header:

@@ -129,7 +129,8 @@ reason                      scope                    when
 ``pnrgov_bad_date``         interchange, message,    a date or time that cannot be read
                             PNR
 ``pnrgov_bad_timestamp``    interchange              the broker's timestamp is not a time
-``pnrgov_bad_trailer``      message                  UNT's count or reference is wrong
+``pnrgov_bad_trailer``      message (a note: its     UNT's count or reference is wrong
+                            PNRs are still read)
 ``pnrgov_wrong_type``       message                  UNH names another message type
 ``pnrgov_no_flight``        message                  no TVL before the first SRC
 ``pnrgov_bad_flight``       message                  that TVL lacks or garbles a field
@@ -910,9 +911,9 @@ def _read_message(message: _Message, prepared_at: datetime, received_at: datetim
     segments = message.segments
     unh, unt = segments[0], segments[-1]
     if not _count_is(unt, len(segments)) or unt.get(2) != unh.get(1):
+        # Many senders miscount: the PNRs are still read; a note flags the envelope.
         result.refused.append((value, "pnrgov_bad_trailer", f"{label}: UNT's segment count or reference "
                                f"does not match the {len(segments)} segments from UNH"))
-        return
     if unh.get(2, 1) != "PNRGOV":
         result.refused.append((value, "pnrgov_wrong_type", f"{label}: UNH element 2 does not name PNRGOV"))
         return

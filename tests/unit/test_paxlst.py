@@ -539,8 +539,6 @@ def _other_message_type(ref: str) -> list[str]:
 
 
 MESSAGE_FAULTS: dict[str, tuple[Callable[[str], list[str]], str]] = {
-    "unt_count": (lambda ref: _with_trailer(good_message(ref), f"UNT+99+{ref}'"), "paxlst_segment_count"),
-    "unt_reference": (_unt_reference_differs, "paxlst_envelope"),
     "no_unt": (lambda ref: good_message(ref)[:-1], "paxlst_envelope"),
     "other_message_type": (_other_message_type, "paxlst_not_paxlst"),
     "gate_pass_list": (lambda ref: good_message(ref, bgm="655"), "paxlst_unknown_list"),
@@ -570,6 +568,27 @@ def test_a_broken_message_is_refused_and_the_next_message_still_read(fault: str)
     assert result.refused[0][0] == value
     assert "message 1 " in result.refused[0][2]
     assert surnames(result) == [who[0] for who in GOOD]
+    assert_private(result)
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        (lambda ref: _with_trailer(good_message(ref), f"UNT+99+{ref}'"), "paxlst_segment_count"),
+        (_unt_reference_differs, "paxlst_envelope"),
+    ],
+    ids=["unt_count", "unt_reference"],
+)
+def test_a_miscounted_or_misreferenced_trailer_is_a_note_and_the_travellers_still_come(
+    build: Callable[[str], list[str]], reason: str
+) -> None:
+    """Many senders miscount UNT: the message's travellers are still read, and a note (a
+    dead letter with the message) flags the envelope for a look."""
+    value = interchange(build("1"), good_message("2"))
+    result = parse_paxlst(raw(value))
+    assert reasons(result) == [reason]
+    assert "message 1" in result.refused[0][2]
+    assert surnames(result) == [who[0] for who in GOOD] * 2
     assert_private(result)
 
 

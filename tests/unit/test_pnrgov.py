@@ -597,7 +597,6 @@ MESSAGE_BREAKS: list[tuple[str, Edit, str]] = [
      "segment 4 (TVL) element 1 component 1"),
     ("pnrgov_wrong_type", lambda v: edit(v, r"UNH\+2\+PNRGOV:11:1:IA", "UNH+2+PAXLST:D:05B:UN:IATA"),
      "UNH element 2"),
-    ("pnrgov_bad_trailer", _miscount_second, "UNT's segment count"),
     ("pnrgov_no_pnr", _empty_second, "no SRC"),
 ]
 
@@ -772,3 +771,15 @@ def test_a_refused_push_keeps_no_card_number_in_clear() -> None:
     assert cards and all(c in broken for c in cards)
     assert not any(c in part for c in cards)
     assert len(part) == len(broken) and part.count(b"X") >= sum(len(c) for c in cards)
+
+
+def test_a_miscounted_trailer_is_a_note_and_the_pnrs_still_come() -> None:
+    """Many senders miscount UNT: the message's PNRs are still read, and a note (a dead
+    letter with the message, card numbers masked) flags the envelope."""
+    value = _miscount_second(push(three_pnrs(), per_message=2))
+    result = parse(value)
+    [(_, reason, detail)] = result.refused
+    assert reason == "pnrgov_bad_trailer" and detail.startswith("message 2: ")
+    assert set(by_name(result)) == {"QUIMBLEY/ZORAYDA ANN", "FENWORTHY/OSWIN", "FENWORTHY/PERPETUA",
+                                    "TRELAWNEY/OSWIN"}
+    assert_private(result)
