@@ -1,0 +1,341 @@
+"""How names are made comparable, and how two name tokens are compared.
+
+A name goes through the same steps whether it comes from a watchlist or from an
+event, so that both sides meet in one form:
+
+1. **Script**: anything outside ASCII is transliterated with ``anyascii``
+   (Cyrillic ``Пётр`` -> ``petr``, Greek, accented Latin ``Müller`` -> ``muller``).
+   Chinese, Japanese and Korean characters are transliterated one syllable at a
+   time with a space between them (``王小明`` -> ``wang xiao ming``), because a
+   name written in Latin letters may join or split those syllables either way.
+   Arabic and Hebrew come out without their short vowels (``محمد`` -> ``mhmd``);
+   such *vowelless* tokens are compared by their consonants (step "skeleton").
+2. **Case and punctuation**: lower case; apostrophes and the ayn mark are
+   dropped so that ``O'Neil`` is ``oneil``; every other mark (hyphen, dot, comma)
+   separates tokens.
+3. **Noise words**: honorifics and titles (``mr``, ``dr``, ``sheikh``,
+   ``general``...) are dropped from people's names, legal forms (``llc``,
+   ``gmbh``, ``ooo``...) from organisations', hull prefixes (``mv``, ``mt``) from
+   vessels'. Particles (``al``, ``bin``, ``van``, ``de``...) stay but weigh little.
+
+Two tokens are then compared by :func:`compare_tokens`, which says how they
+match and how strongly (a similarity in [0, 1]):
+
+========================  ===========================================  ==========
+how                       when                                         similarity
+========================  ===========================================  ==========
+``exact``                 the same after the steps above               1.00
+``fuzzy``                 one edit apart (typo, transposition)         0.86-0.92
+``fuzzy``                 two edits apart, both tokens 8+ letters      0.82
+``phonetic``              same sound key, similar spelling             0.84-0.90
+``phonetic``              sound keys one edit apart, 5+ sounds         0.80-0.82
+``phonetic``              same consonants, most of the spelling        0.80-0.90
+``transliteration``       a vowelless token (from Arabic script) has   0.86-0.90
+                          the same consonants as the other
+``initial``               a single letter and a token it begins        0.70
+========================  ===========================================  ==========
+
+Anything else is no match (0). The bands are deliberately coarse: what decides a
+screening result is how many of a name's parts match, not a third decimal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from anyascii import anyascii
+from rapidfuzz.distance import OSA, Indel
+
+NameKind = Literal["person", "organisation", "vessel"]
+
+#: Honorifics, ranks and titles: they say something about a person, not who they are.
+TITLES = frozenset(
+    """
+    mr mrs ms miss mx dr doctor prof professor sir dame lord lady madam madame mme mlle herr
+    frau sr sra srta jr junior snr senior esq hon rev reverend fr father sister brother sheikh
+    sheik shaikh shaykh sayyid sayed haji hajji hadji alhaji imam mullah mufti maulana maulvi
+    ayatollah hojatoleslam gen general col colonel
+    maj major capt captain cpt lt lieutenant sgt sergeant cmdr commander adm admiral brig
+    brigadier marshal eng engr phd md mba sheikha shaikha hajj hajja hajjah chief oba don dona
+    ustadh ustaz pastor bishop rabbi sri shri smt
+    """.split()  # noqa: SIM905 - a block of words reads better than a list
+)
+#: Small words inside names that vary more than they identify ("bin", "al", "van", "de").
+PARTICLES = frozenset(
+    """
+    al el ul ad ar as at az an ash bin ibn ben bint binti bte ould van von der den ter de da das
+    do dos di del della dei du la le lo y
+    """.split()  # noqa: SIM905 - a block of words reads better than a list
+)
+#: Legal forms and other words that every other company name has too.
+LEGAL_FORMS = frozenset(
+    """
+    llc ltd limited inc incorporated corp corporation co company plc llp lp gmbh ag kg sa sas
+    sarl srl spa bv nv ab as oy aps ooo oao zao pao pjsc ojsc cjsc jsc ao tov pte pvt pty fze
+    fzco fzc fz est wll bhd sdn kk the and of
+    """.split()  # noqa: SIM905 - a block of words reads better than a list
+)
+#: Hull prefixes in front of vessel names.
+HULL_PREFIXES = frozenset(
+    """
+    mv mt ms mty mvs ss sv fv rv my mfv mtb hmsv m v
+    """.split()  # noqa: SIM905 - a block of words reads better than a list
+)
+
+_NOISE: dict[str, frozenset[str]] = {
+    "person": TITLES,
+    "organisation": LEGAL_FORMS,
+    "vessel": HULL_PREFIXES,
+}
+
+# Han, kana and hangul: scripts whose characters are syllables of a name.
+_SYLLABIC = re.compile(
+    "[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31bf\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+_ASCII_FOLD: dict[int, str | int | None] = {i: " " for i in range(128) if not chr(i).isalnum()}
+_ASCII_FOLD.update({ord("'"): None, ord("`"): None})
+_ASCII_FOLD.update({ord(c): ord(c.lower()) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+_VOWELS = frozenset("aeiou")
+_SKELETON_DROP = str.maketrans("", "", "aeiouyw")
+
+
+@dataclass(frozen=True, slots=True)
+class NormalName:
+    """A name after normalisation: its tokens, in their original order.
+
+    ``script`` is ``"latin"`` when the name was written in (possibly accented)
+    Latin letters and ``"other"`` when it had to be transliterated; a match
+    found through a transliterated name is explained as such. ``syllabic`` is
+    True when its tokens are syllables of Chinese, Japanese or Korean characters:
+    there a missing syllable is another name, not a missing middle name.
+    """
+
+    tokens: tuple[str, ...]
+    script: Literal["latin", "other"]
+    syllabic: bool = False
+
+
+def to_ascii(text: str) -> str:
+    """Transliterate ``text`` to ASCII, keeping the syllables of CJK names apart.
+
+    >>> to_ascii("Jürgen Müller")
+    'Jurgen Muller'
+    >>> to_ascii("王小明")
+    ' Wang  Xiao  Ming '
+    """
+    if text.isascii():
+        return text
+    if _SYLLABIC.search(text) is None:
+        return anyascii(text)
+    return "".join(f" {anyascii(ch)} " if _SYLLABIC.match(ch) else anyascii(ch) for ch in text)
+
+
+def _is_latin(text: str) -> bool:
+    """True when every letter of ``text`` is Latin (accents allowed)."""
+    for ch in text:
+        if ch.isalpha() and not ch.isascii() and "LATIN" not in unicodedata.name(ch, ""):
+            return False
+    return True
+
+
+def normalise_name(text: str, kind: NameKind = "person") -> NormalName:
+    """Tokens of ``text`` made comparable: see the module docstring for the steps.
+
+    A person's name with one comma is read the way registers write it, family
+    name first: ``PETROV, Ivan Sergeyevich`` is ``ivan sergeyevich petrov``.
+
+    >>> normalise_name("Dr. Jean-Pierre O'Neil").tokens
+    ('jean', 'pierre', 'oneil')
+    >>> normalise_name("PETROV, Ivan Sergeyevich").tokens
+    ('ivan', 'sergeyevich', 'petrov')
+    >>> normalise_name("Владимир Путин").tokens
+    ('vladimir', 'putin')
+    >>> normalise_name("OOO Gazprom Neft", "organisation").tokens
+    ('gazprom', 'neft')
+    """
+    ascii_text = text.isascii()
+    script: Literal["latin", "other"] = "latin" if ascii_text or _is_latin(text) else "other"
+    syllabic = not ascii_text and _SYLLABIC.search(text) is not None
+    if kind == "person" and text.count(",") == 1:
+        family, given = text.split(",")
+        if family.strip() and given.strip():
+            text = f"{given} {family}"
+    folded = to_ascii(text).translate(_ASCII_FOLD).split()
+    if script == "other" and kind == "person":  # Latin titles would drop Arabic "mr" (Omar)
+        return NormalName(tuple(folded), script, syllabic)
+    noise = _NOISE[kind]
+    tokens = [t for t in folded if t not in noise]
+    if not tokens or kind == "person" and len(tokens) < 2 <= len(folded):
+        # Noise words are kept when dropping them would leave less than a name:
+        # "Don Smith" is a name, "The Company" too.
+        tokens = folded
+    return NormalName(tuple(tokens), script, syllabic)
+
+
+def is_particle(token: str) -> bool:
+    """True for the small linking words of names (``al``, ``bin``, ``van``...)."""
+    return token in PARTICLES
+
+
+def is_vowelless(token: str) -> bool:
+    """True for a token with no written vowels, as Arabic script gives (``mhmd``)."""
+    return len(token) > 1 and not _VOWELS.intersection(token) and token.isalpha()
+
+
+@lru_cache(maxsize=65536)
+def skeleton(token: str) -> str:
+    """The consonants of a token, as an abjad script would write them.
+
+    Vowels (and ``y``/``w``, which Arabic uses for long vowels) are dropped,
+    ``q`` is read as ``k``, doubled letters are written once and a final ``h``
+    (the Arabic ``ة``) is dropped:
+
+    >>> skeleton("mohammed"), skeleton("mhmd"), skeleton("hussein"), skeleton("fatimah")
+    ('mhmd', 'mhmd', 'hsn', 'ftm')
+    """
+    bare = token.translate(_SKELETON_DROP).replace("q", "k")
+    out: list[str] = []
+    for ch in bare:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    if len(out) > 1 and out[-1] == "h":
+        out.pop()
+    return "".join(out)
+
+
+# Spelling differences that transliteration schemes make for the same sound,
+# applied longest first. The key keeps vowels (folded into a few classes) because
+# vowels are what tell Hassan from Hussein once the consonants agree.
+_SOUND_RULES: tuple[tuple[str, str], ...] = (
+    ("shch", "sh"), ("tsch", "ch"), ("dzh", "j"), ("sch", "sh"), ("tch", "ch"),
+    ("kh", "h"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("dh", "d"), ("zh", "j"), ("dj", "j"),
+    ("ck", "k"), ("ks", "x"), ("cz", "ch"), ("sz", "sh"), ("ts", "z"), ("tz", "z"),
+    ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ie", "i"), ("ei", "i"), ("ey", "i"), ("iy", "i"),
+    ("yy", "i"), ("ay", "ai"), ("ye", "e"), ("yo", "o"), ("yu", "u"), ("ya", "a"),
+    ("iu", "u"), ("ia", "a"),
+    ("q", "k"), ("w", "v"), ("c", "k"), ("y", "i"), ("e", "i"), ("o", "u"),
+)
+
+
+@lru_cache(maxsize=65536)
+def sound_key(token: str) -> str:
+    """A key shared by spellings of one sound across transliteration schemes.
+
+    Digraphs are folded (``kh``/``h``, ``ph``/``f``, ``ks``/``x``), vowels fall into
+    three classes (a; e/i/y; o/u), and doubled letters are written once:
+
+    >>> sound_key("sergey") == sound_key("sergei"), sound_key("aleksey") == sound_key("alexei")
+    (True, True)
+    >>> sound_key("hassan") == sound_key("hussein")
+    False
+    """
+    key = token
+    for old, new in _SOUND_RULES:
+        if old in key:
+            key = key.replace(old, new)
+    out: list[str] = []
+    for ch in key:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    return "".join(out)
+
+
+def deletions(token: str) -> list[str]:
+    """The token and every string one letter shorter: two tokens within one edit
+    (a typo, a missing or extra letter, two letters swapped) share one of these.
+
+    >>> sorted(set(deletions("abc")))
+    ['ab', 'abc', 'ac', 'bc']
+    """
+    return [token, *(token[:i] + token[i + 1 :] for i in range(len(token)))]
+
+
+MatchHow = Literal["exact", "fuzzy", "phonetic", "transliteration", "initial", "none"]
+
+
+def compare_tokens(query: str, listed: str) -> tuple[float, MatchHow]:
+    """How well one name token matches another: ``(similarity, how)``.
+
+    See the table in the module docstring. Symmetric except for initials, which
+    may stand on either side.
+
+    >>> compare_tokens("petrov", "petorv")
+    (0.92, 'fuzzy')
+    >>> compare_tokens("mhmd", "mohammed")
+    (0.9, 'transliteration')
+    >>> compare_tokens("mahmoud", "mohammed")
+    (0.0, 'none')
+    """
+    if query == listed:
+        return 1.0, "exact"
+    lq, ll = len(query), len(listed)
+    if lq == 1 or ll == 1:
+        if lq == 1 and ll > 1 and listed[0] == query or ll == 1 and lq > 1 and query[0] == listed:
+            return 0.7, "initial"
+        return 0.0, "none"
+    shorter = min(lq, ll)
+    best: tuple[float, MatchHow] = (0.0, "none")
+    if shorter >= 4:
+        distance = OSA.distance(query, listed, score_cutoff=2)
+        if distance == 1:
+            # A different first letter is rarely a typo and often another name
+            # (Hernandez / Fernandez), so it counts for less.
+            if query[0] != listed[0]:
+                best = 0.84, "fuzzy"
+            else:
+                best = (0.92 if shorter >= 6 else 0.88 if shorter >= 5 else 0.86), "fuzzy"
+        elif distance == 2 and shorter >= 8:
+            best = 0.82, "fuzzy"
+    if best[0] < 0.9:
+        kq, kl = sound_key(query), sound_key(listed)
+        short = min(len(kq), len(kl))
+        if kq == kl:
+            # Same sound; the closer the spelling, the surer.
+            similar = round(0.84 + 0.06 * Indel.normalized_similarity(query, listed), 2)
+            if similar > best[0]:
+                best = similar, "phonetic"
+        elif best[0] < 0.82 and short >= 5 and OSA.distance(kq, kl, score_cutoff=1) == 1:
+            best = (0.82 if short >= 6 else 0.8), "phonetic"  # Aleksandr / Alexander: one sound apart
+    if best[0] < 0.86:
+        sq, sl = skeleton(query), skeleton(listed)
+        if sq == sl and sq:
+            if is_vowelless(query) != is_vowelless(listed):
+                best = (0.9 if len(sq) >= 3 else 0.86), "transliteration"
+            elif shorter >= 4 and (query[0] == listed[0] or query[0] in _VOWELS and listed[0] in _VOWELS):
+                # Same consonants, vowels spelt differently (Yusuf / Youssef, Omar / Umar).
+                # How much of the spelling is shared decides; Mahmoud / Mohammed is not.
+                shared = Indel.normalized_similarity(query, listed)
+                if shared >= 0.6:
+                    best = round(0.8 + 0.25 * (shared - 0.6), 2), "phonetic"
+    return best
+
+
+def identifier_key(value: str) -> str:
+    """A document, registration or ship number as compared: letters and digits only,
+    upper case (``"ab 123-456"`` -> ``"AB123456"``).
+
+    >>> identifier_key(" ab 123-456 ")
+    'AB123456'
+    """
+    return "".join(ch for ch in to_ascii(value).upper() if ch.isalnum())
+
+
+def imo_key(value: str) -> str:
+    """An IMO ship number as its seven digits (``"IMO 9123456"`` -> ``"9123456"``)."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return digits
+
+
+def mmsi_key(value: str) -> str:
+    """An MMSI as its nine digits."""
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def display_tokens(tokens: Iterable[str]) -> str:
+    """Tokens as one upper-case string, for explanations."""
+    return " ".join(tokens).upper()
