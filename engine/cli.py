@@ -214,10 +214,11 @@ def replay(
     """Run the same stages as the workers over files, in process, with no broker.
 
     Gives the alerts the workers give for the same input, so rules can be tried
-    and backtested on recorded traffic. A simulation's truth.jsonl and
-    watchlist.jsonl are recognised and left out, so `gatehound replay d/*` works.
+    and backtested on recorded traffic. A simulation's truth.jsonl is left out and its
+    watchlist.jsonl (any FollowTheMoney file) is screened against, so
+    `gatehound replay d/*` works.
     """
-    from engine.replay import replay_files
+    from engine.replay import replay_files, watchlist_files
 
     _check_files(files)
     _check_format(fmt)
@@ -229,7 +230,10 @@ def replay(
     if deadletters_out:
         _write_jsonl(deadletters_out, result.deadletters)
     for path in skipped:
-        typer.echo(f"skipped {path}: not traffic (ground truth or watchlist)", err=True)
+        if watchlist_files([path]):
+            typer.echo(f"{path}: a watchlist, screened against", err=True)
+        else:
+            typer.echo(f"skipped {path}: ground truth, not traffic", err=True)
     typer.echo(
         f"scored={len(result.scores)} alerts={len(result.alerts)} "
         f"deadletters={len(result.deadletters)}",
@@ -245,10 +249,11 @@ def ingest(
     prefix: Prefix = None,
 ) -> None:
     """Publish raw feed files to their raw.* topics, one message per interchange, AIS report
-    or declaration.
+    or declaration; and watchlists (FollowTheMoney JSON lines) to the watchlists topic.
 
     PAXLST and PNRGOV go to raw.passenger, AIS to raw.vessel, declarations to
-    raw.freight. Keys: the interchange reference, the MMSI, the declaration id.
+    raw.freight. Keys: the interchange reference, the MMSI, the declaration id, the
+    entity id. Running workers screen against a published watchlist within seconds.
     """
     from engine.ingest.files import read_file
     from engine.ingest.publish import publish
@@ -409,6 +414,13 @@ def bench(
     markdown_out: Annotated[
         Path | None, typer.Option("--markdown", help="Write the report as Markdown.")
     ] = None,
+    screening: Annotated[
+        bool,
+        typer.Option(
+            "--screening",
+            help="Only the watchlist screening benchmark (1k, 10k, 100k listed people; no broker).",
+        ),
+    ] = False,
 ) -> None:
     """Measure throughput (1 and 2 workers), latency at fixed rates, memory and cost per stage.
 
@@ -416,12 +428,134 @@ def bench(
     baseline, and prints the Markdown report. Close other work first: the figures
     are only as quiet as the machine.
     """
+    if screening:
+        from engine.bench import screening as screening_bench
+
+        sizes = screening_bench.SIZES[:2] if quick else screening_bench.SIZES
+        screened = screening_bench.run_screening_bench(sizes)
+        text = screening_bench.markdown(screened)
+        if json_out:
+            json_out.write_text(json.dumps(screened, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if markdown_out:
+            markdown_out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(text)
+        return
     from engine.bench.run import markdown, run_bench
     from engine.logs import configure_logging
 
     configure_logging("warning", "console")
     report = run_bench(quick, json_out, markdown_out, Path(Settings().worker.data_dir) / "bench")
     typer.echo(markdown(report))
+
+
+@app.command()
+def screen(
+    name: Annotated[
+        str | None, typer.Argument(help="A name to look up (quick look); or use --names for a file.")
+    ] = None,
+    watchlist: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--watchlist", "-w",
+            help="A FollowTheMoney JSON lines file; repeat for several. Each file is one list, named "
+            "after the file.",
+        ),
+    ] = None,
+    names: Annotated[
+        Path | None,
+        typer.Option(
+            "--names",
+            help='JSON lines to screen: {"id", "name", "birth_date"?, "nationality"?, '
+            '"document_number"?} (and "kind", "imo", "mmsi" for vessels).',
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write results here (JSON lines); default: standard output.")
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Report matches from this score up (default 0.84, the engine's)."
+        ),
+    ] = None,
+    birth_date: Annotated[
+        str | None, typer.Option("--birth-date", help="Quick look: birth date (YYYY-MM-DD, or YYYY).")
+    ] = None,
+    nationality: Annotated[
+        str | None, typer.Option(help="Quick look: nationality, ISO alpha-3 (or alpha-2).")
+    ] = None,
+    document_number: Annotated[
+        str | None, typer.Option("--document-number", help="Quick look: travel document number.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many matches per name.")] = 10,
+    by_dataset: Annotated[
+        bool, typer.Option("--by-dataset", help="One list per FtM dataset instead of per file.")
+    ] = False,
+) -> None:
+    """Screen names against watchlists (FollowTheMoney JSON lines) and explain each match.
+
+    Batch: `gatehound screen --watchlist sanctions.jsonl --watchlist wanted.jsonl
+    --names travellers.jsonl --out results.jsonl` writes one line per input line:
+    {"id", "matches": [{"entity_id", "list", "list_version", "schema", "score", "explanation"}]}.
+
+    Quick look: `gatehound screen --watchlist wanted.jsonl "Ivan Petrov" --birth-date 1971-03-02`
+    prints the matches against people, organisations and vessels.
+
+    Names may be in any script and order, with typos, titles or a missing middle
+    name; a birth date, nationality or document number moves the score up or
+    down. Scores are in [0, 1]; each explanation names the listed name's parts and
+    how they matched. Bad watchlist or input lines are skipped and reported by line
+    number on standard error; the rest is still screened.
+    """
+    from engine.screen import DEFAULT_THRESHOLD, Screener, WatchlistError, load_watchlists
+    from engine.screen.batch import describe, screen_lines
+
+    if not watchlist:
+        fail("give at least one --watchlist FILE (FollowTheMoney JSON lines)")
+        return
+    if (name is None) == (names is None):
+        fail('give a NAME to look up or --names FILE, e.g. gatehound screen -w list.jsonl "Ivan Petrov"')
+        return
+    try:
+        lists = load_watchlists(watchlist, by_dataset=by_dataset)
+    except WatchlistError as exc:
+        fail(str(exc))
+        return
+    for loaded in lists:
+        if loaded.report.bad_lines or not loaded.entities:
+            typer.echo(f"watchlist {loaded.report.summary()}", err=True)
+    screener = Screener(lists, threshold=DEFAULT_THRESHOLD if threshold is None else threshold)
+    if name is not None:
+        matches = screener.screen_any(name, birth_date, nationality, document_number, limit=limit)
+        typer.echo(describe(matches))
+        return
+    assert names is not None
+    try:
+        data = names.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {names}: {exc.strerror or exc}")
+        return
+    from engine.screen.watchlist import BadLine
+
+    bad: list[BadLine] = []
+    screened = matched = 0
+    sink = out.open("wb") if out else sys.stdout.buffer
+    try:
+        for result in screen_lines(screener, data.splitlines(), bad, limit=limit):
+            sink.write(result.to_json() + b"\n")
+            screened += 1
+            matched += bool(result.matches)
+    finally:
+        if out:
+            sink.close()
+        else:
+            sink.flush()
+    for problem in bad[:20]:
+        typer.echo(f"{names}: {problem}", err=True)
+    if len(bad) > 20:
+        typer.echo(f"{names}: {len(bad) - 20} more bad lines", err=True)
+    versions = ", ".join(f"{k}@{v}" for k, v in screener.versions().items())
+    typer.echo(f"screened={screened} matched={matched} bad_lines={len(bad)} lists={versions}", err=True)
 
 
 def _write_jsonl(path: Path, records: list[Any]) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from engine.flow.hops import DecideHop, NormaliseHop
 from engine.keys import entity_key
+from engine.link.hop import LinkHop
 from engine.messages import RawMessage
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Score
@@ -33,12 +34,13 @@ class PipelineResult:
 
 
 class Pipeline:
-    """normalise hop -> decide hop, in process, with the track state in memory."""
+    """normalise hop -> decide hop -> link hop, in process, with their state in memory."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.normalise = NormaliseHop(self.settings)
         self.decide = DecideHop(self.settings)
+        self.link = LinkHop(self.settings)
 
     def run_batch(self, messages: Sequence[RawMessage]) -> PipelineResult:
         """Push one batch of raw messages through both hops."""
@@ -50,10 +52,16 @@ class Pipeline:
             for ev, value in zip(normalised.events, normalised.encoded, strict=True)
         ]
         decided = self.decide.run(hop)
+        links = [
+            RawMessage(value=link.model_dump_json().encode(), key=link.identifier.encode(), topic="links",
+                       partition=0)
+            for link in decided.links
+        ]
+        linked = self.link.run(links)
         return PipelineResult(
             scores=decided.scores,
-            alerts=decided.alerts,
-            deadletters=normalised.deadletters + decided.deadletters,
+            alerts=decided.alerts + linked.alerts,
+            deadletters=normalised.deadletters + decided.deadletters + linked.deadletters,
         )
 
     def run(self, messages: Iterable[RawMessage], batch_size: int = 500) -> PipelineResult:

@@ -41,13 +41,33 @@ def read_messages(
             yield message.raw()
 
 
+def watchlist_files(files: Iterable[Path]) -> list[Path]:
+    """The files among these that hold watchlists (FollowTheMoney entities)."""
+    out = []
+    for path in files:
+        try:
+            if file_format(path) == "watchlist":
+                out.append(path)
+        except UnknownFormat:
+            continue
+    return out
+
+
 def replay_files(
     files: Iterable[Path],
     settings: Settings,
     fmt: str | None = None,
     skipped: list[Path] | None = None,
 ) -> PipelineResult:
-    """Every stage over every message of the files, in file order."""
+    """Every stage over every message of the files, in file order. Watchlist files among
+    them are screened against, on top of the configured lists."""
+    files = list(files)
+    lists = watchlist_files(files) if fmt is None else []
+    if lists:
+        screening = settings.screening.model_copy(
+            update={"watchlists": [*settings.screening.watchlists, *map(str, lists)]}
+        )
+        settings = settings.model_copy(update={"screening": screening})
     return Pipeline(settings).run(
         read_messages(files, fmt, skipped), batch_size=settings.worker.batch_size
     )

@@ -39,7 +39,8 @@ class TopicSettings(BaseModel):
     def all_names(self) -> list[str]:
         """Every topic the engine reads or writes, in flow order."""
         bases = [f"raw.{m}" for m in MODES] + [f"events.{m}" for m in MODES]
-        bases += ["events.enriched", "scores", "alerts", "outcomes", "deadletter", "audit"]
+        bases += ["events.enriched", "links", "scores", "alerts", "outcomes", "deadletter", "audit",
+                  "watchlists"]
         return [self.name(b) for b in bases]
 
 
@@ -108,6 +109,18 @@ class LogSettings(BaseModel):
     format: Literal["json", "console"] = "json"
 
 
+class ScreeningSettings(BaseModel):
+    """Watchlists to screen events against (more arrive on the ``watchlists`` topic)."""
+
+    watchlists: list[str] = Field(
+        default_factory=list,
+        description="FollowTheMoney JSON-lines files, one list per file, named after the file.",
+    )
+    threshold: float | None = Field(
+        default=None, ge=0, le=1, description="Lowest match score kept; default: the screener's."
+    )
+
+
 class PrivacySettings(BaseModel):
     """How personal data is protected on entry."""
 
@@ -132,6 +145,7 @@ class Settings(BaseSettings):
     scoring: ScoringSettings = ScoringSettings()
     log: LogSettings = LogSettings()
     privacy: PrivacySettings = PrivacySettings()
+    screening: ScreeningSettings = ScreeningSettings()
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-rule config overrides, by rule id."
     )

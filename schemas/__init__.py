@@ -5,8 +5,16 @@ from schemas.common import PROTECTED_KEY, SCHEMA_VERSION, Record, stable_id
 from schemas.deadletter import DeadLetter
 from schemas.decision import Alert, Finding, Score
 from schemas.declaration import ConsignmentDeclaration
-from schemas.enriched import EnrichedEvent, Event, ReferenceFacts, TrackFeatures, TrackFix
+from schemas.enriched import (
+    EnrichedEvent,
+    Event,
+    ReferenceFacts,
+    ScreeningHit,
+    TrackFeatures,
+    TrackFix,
+)
 from schemas.freight import FreightEvent
+from schemas.link import Link
 from schemas.outcome import Outcome
 from schemas.passenger import PassengerEvent
 from schemas.vessel import VesselEvent
@@ -17,6 +25,7 @@ CONTRACTS: dict[str, type[Record]] = {
     "FreightEvent": FreightEvent,
     "VesselEvent": VesselEvent,
     "EnrichedEvent": EnrichedEvent,
+    "Link": Link,
     "Finding": Finding,
     "Score": Score,
     "Alert": Alert,
@@ -39,11 +48,13 @@ __all__ = [
     "Event",
     "Finding",
     "FreightEvent",
+    "Link",
     "Outcome",
     "PassengerEvent",
     "ReferenceFacts",
     "Record",
     "Score",
+    "ScreeningHit",
     "TrackFeatures",
     "TrackFix",
     "VesselEvent",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -50,10 +50,32 @@ class TrackFeatures(Record):
     )
 
 
+class ScreeningHit(Record):
+    """A watchlist entry that one party of the event matched, how well and why."""
+
+    subject: Literal["traveller", "consignor", "consignee", "notify_party", "carrier", "vessel"] = Field(
+        description="Which party of the event matched."
+    )
+    list: str = Field(max_length=100, description="The watchlist, e.g. sanctions or wanted persons.")
+    list_version: str = Field(max_length=100, description="The version of the list screened against.")
+    entity_id: str = Field(max_length=200, description="The listed entity's id in its list.")
+    entity_schema: str = Field(max_length=40, description="FollowTheMoney schema: Person, Vessel...")
+    score: float = Field(ge=0.0, le=1.0)
+    explanation: str = Field(
+        max_length=1000, description="Which parts matched and how; may quote the listed names."
+    )
+
+
 class EnrichedEvent(Record):
-    """An event with reference facts and (for vessels) track features."""
+    """An event with reference facts, watchlist hits and (for vessels) track features."""
 
     key: str = Field(description="Partition key: the entity the event is about.")
     event: Event
     reference: ReferenceFacts = ReferenceFacts()
+    screening: tuple[ScreeningHit, ...] = Field(
+        default=(), description="Watchlist hits of the event's people, companies or vessel."
+    )
+    watchlist_versions: dict[str, str] = Field(
+        default_factory=dict, description="Every list screened against, with its version."
+    )
     track: TrackFeatures | None = None

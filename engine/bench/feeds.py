@@ -22,6 +22,8 @@ def feed_costs(events: int = 20_000, seed: int = 1, repeats: int = 3) -> dict[st
     batches: dict[str, list[RawMessage]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
     for m in FeedSimulator(seed=seed, malformed_share=0.0).messages(events):
+        if m.format == "watchlist":
+            continue
         batches[m.format].append(RawMessage(value=m.value, topic=m.topic_base, timestamp_ms=1))
         counts[m.format] += m.events
     for j in TrafficGenerator(seed=seed, malformed_share=0.0).messages(events // 2):

@@ -29,6 +29,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine.bench.feeds import feed_costs
+from engine.bench.screening import SIZES as SCREENING_SIZES
+from engine.bench.screening import markdown as screening_markdown
+from engine.bench.screening import run_screening_bench
 from engine.broker import EmbeddedBroker, assign_all, ensure_topics
 from engine.settings import Settings
 from engine.simulate import TrafficGenerator, TrafficMessage
@@ -55,12 +58,13 @@ class BenchPlan:
     partitions: int = 4
     seed: int = 1
     feed_events: int = 20_000
+    screening_sizes: tuple[int, ...] = SCREENING_SIZES
 
     @classmethod
     def for_mode(cls, quick: bool) -> BenchPlan:
         """The quick plan (CI, a first look) or the full one (the README figures)."""
         if quick:
-            return cls(50_000, (2000,), 10.0, (1,), feed_events=5_000)
+            return cls(50_000, (2000,), 10.0, (1,), feed_events=5_000, screening_sizes=SCREENING_SIZES[:1])
         # Latency windows stay at 10 s: the embedded broker's memory store costs
         # more CPU per request as its partitions grow (0.6 -> 1.1 cores over 30 s at
         # 2,000 events/s, with latency growing in step), so longer windows measure
@@ -387,6 +391,7 @@ async def run(plan: BenchPlan, run_dir: Path, broker: EmbeddedBroker) -> dict[st
                 latency[str(rate)] = await session.latency(rate, plan.latency_seconds)
         report[f"{name}_latency_ms"] = latency
     report["feed_normalise_us_per_event"] = feed_costs(plan.feed_events, plan.seed)
+    report["screening"] = run_screening_bench(plan.screening_sizes)
     report["ratio_vs_baseline"] = round(report["pipeline_eps_1w"] / max(1, report["baseline_eps_1w"]), 2)
     report["scaling_2w"] = round(report["pipeline_eps_2w"] / max(1, report["pipeline_eps_1w"]), 2)
     report["p99_ms_at_2000"] = report["pipeline_latency_ms"].get("2000", {}).get("p99")
@@ -456,6 +461,8 @@ def markdown(report: dict[str, Any]) -> str:
               "| format | µs/event |", "|---|---|"]
     for fmt, us in report.get("feed_normalise_us_per_event", {}).items():
         lines.append(f"| {fmt} | {us} |")
+    if "screening" in report:
+        lines += ["", screening_markdown(report["screening"])]
     met = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in report["met"].items())
     lines += ["", f"Targets met: {met}", ""]
     return "\n".join(lines)

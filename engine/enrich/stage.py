@@ -1,4 +1,5 @@
-"""The enrich stage: attach reference facts and choose the entity key of each event."""
+"""The enrich stage: attach reference facts and watchlist hits, and choose the entity key
+of each event."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections.abc import Sequence
 from pydantic import TypeAdapter, ValidationError
 
 from engine.enrich.reference import ReferenceData
+from engine.enrich.screening import screen_event
 from engine.keys import entity_key
 from engine.messages import EventBatch, RawMessage, dead_letter, describe_validation_error
 from engine.normalise.stage import mode_of_topic
+from engine.screen import Screener
 from schemas import EnrichedEvent, Event, FreightEvent, PassengerEvent, ReferenceFacts
 
 _EVENT = TypeAdapter(Event)
@@ -82,8 +85,20 @@ def reference_facts(event: Event, ref: ReferenceData) -> ReferenceFacts:
     )
 
 
-def enrich_batch(events: Sequence[Event], ref: ReferenceData) -> list[EnrichedEvent]:
-    """Attach reference facts to each event and key it by the entity it is about."""
+def enrich_batch(
+    events: Sequence[Event], ref: ReferenceData, screener: Screener | None = None
+) -> list[EnrichedEvent]:
+    """Attach reference facts and watchlist hits to each event and key it by the entity it
+    is about. Without a screener (or with empty lists) nothing is screened."""
+    if screener is None or len(screener) == 0:
+        return [
+            EnrichedEvent(key=entity_key(e), event=e, reference=reference_facts(e, ref)) for e in events
+        ]
+    versions = screener.versions()
     return [
-        EnrichedEvent(key=entity_key(e), event=e, reference=reference_facts(e, ref)) for e in events
+        EnrichedEvent(
+            key=entity_key(e), event=e, reference=reference_facts(e, ref),
+            screening=screen_event(e, screener), watchlist_versions=versions,
+        )
+        for e in events
     ]

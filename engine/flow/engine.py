@@ -1,4 +1,5 @@
-"""HotPath: the producer, the two batch loops and the track store of one worker."""
+"""HotPath: the producer, the three batch loops (normalise, decide, link), their state
+stores and the watchlist follower of one worker."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from engine.broker import ensure_topics, metadata_ready
+from engine.broker import assign_all, ensure_topics, metadata_ready
+from engine.enrich.screening import WatchlistSource
 from engine.flow.hops import (
     DecideHop,
     NormaliseHop,
@@ -17,6 +19,7 @@ from engine.flow.hops import (
     track_store,
 )
 from engine.flow.loop import BatchLoop
+from engine.link.hop import LinkHop, link_store
 from engine.logs import get_logger
 from engine.metrics import BROKER_UP, LOOP_FAILURES
 from engine.settings import MODES, Settings
@@ -43,6 +46,7 @@ class HotPath:
         name = settings.topics.name
         self.vessel_topic = name("events.vessel")
         self.passenger_topic = name("events.passenger")
+        self.links_topic = name("links")
         self.producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             client_id=f"{settings.worker.app_id}-producer",
@@ -53,6 +57,8 @@ class HotPath:
         )
         self.tracks = track_store(settings)
         self.bookings = booking_store(settings)
+        self.watchlists = WatchlistSource(settings.screening.watchlists, settings.screening.threshold)
+        self.links = link_store(settings)
         group = settings.worker.app_id
         self.loops = [
             BatchLoop(
@@ -61,8 +67,13 @@ class HotPath:
             ),
             BatchLoop(
                 "decide", settings, [name(f"events.{m}") for m in MODES],
-                f"{group}-decide", DecideHop(settings, self.tracks, self.bookings), self.producer,
+                f"{group}-decide", DecideHop(settings, self.tracks, self.bookings, self.watchlists),
+                self.producer,
                 on_assigned=self._restore, on_revoked=self._drop,
+            ),
+            BatchLoop(
+                "link", settings, [self.links_topic], f"{group}-link", LinkHop(settings, self.links),
+                self.producer, on_assigned=self._restore_links, on_revoked=self._drop_links,
             ),
         ]
         self.stopping = asyncio.Event()
@@ -74,6 +85,12 @@ class HotPath:
             [tp.partition for tp in assigned if tp.topic == self.passenger_topic], owned
         )
 
+    async def _restore_links(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
+        await self.links.restore([tp.partition for tp in assigned], owned)
+
+    async def _drop_links(self, revoked: list[TopicPartition]) -> None:
+        self.links.drop([tp.partition for tp in revoked])
+
     async def _drop(self, revoked: list[TopicPartition]) -> None:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])
         self.bookings.drop([tp.partition for tp in revoked if tp.topic == self.passenger_topic])
@@ -83,6 +100,36 @@ class HotPath:
         await self.producer.start()
         self.tasks = [asyncio.create_task(self._guard(loop)) for loop in self.loops]
         self.tasks.append(asyncio.create_task(self._watch_broker()))
+        self.tasks.append(asyncio.create_task(self._follow_watchlists()))
+
+    async def _follow_watchlists(self) -> None:
+        """Read the ``watchlists`` topic from its start, and keep reading: each change
+        builds a new screener (in a thread, so batches go on meanwhile) that the decide
+        hop takes from its next batch. Every worker reads all of it: no consumer group."""
+        topic = self.settings.topics.name("watchlists")
+        loop = asyncio.get_running_loop()
+        while not self.stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka.bootstrap_servers,
+                enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=200,
+            )
+            try:
+                await consumer.start()
+                await assign_all(consumer, [topic])
+                while not self.stopping.is_set():
+                    batch = await consumer.getmany(timeout_ms=500, max_records=50_000)
+                    records = [(r.key, r.value) for rs in batch.values() for r in rs]
+                    if records:
+                        await loop.run_in_executor(None, self.watchlists.apply, records)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker went away: try again shortly
+                log.warning("watchlist.follow_failed", error=type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), 2.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
 
     async def _watch_broker(self, every_s: float = 2.0) -> None:
         # The Kafka clients retry quietly while the cluster is away; this makes an

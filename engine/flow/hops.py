@@ -24,9 +24,11 @@ from pydantic import BaseModel
 from engine.alert import build_alerts
 from engine.enrich import ReferenceData, enrich_batch, parse_events
 from engine.enrich.join import JoinState, expired, join, join_key, merge_encoded
+from engine.enrich.screening import WatchlistSource
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore
 from engine.keys import entity_key
+from engine.link.identifiers import links_of
 from engine.logs import get_logger
 from engine.messages import RawMessage, dead_letter
 from engine.metrics import (
@@ -51,6 +53,7 @@ from schemas import (
     Score,
     VesselEvent,
 )
+from schemas.link import Link
 
 log = get_logger(__name__)
 
@@ -71,12 +74,15 @@ def enriched_json(enriched: EnrichedEvent, event_json: bytes) -> bytes:
         b',"key":', orjson.dumps(enriched.key),
         b',"event":', event_json,
         b',"reference":', _json(enriched.reference),
+        b',"screening":[', b",".join(_json(h) for h in enriched.screening),
+        b'],"watchlist_versions":', orjson.dumps(enriched.watchlist_versions),
         b',"track":', b"null" if enriched.track is None else _json(enriched.track),
         b"}",
     ))
 
 
-def _dead_records(settings: Settings, letters: Sequence[DeadLetter]) -> list[OutRecord]:
+def dead_records(settings: Settings, letters: Sequence[DeadLetter]) -> list[OutRecord]:
+    """Dead letters as records for the deadletter topic, counted by stage and reason."""
     topic = settings.topics.name("deadletter")
     out = []
     for d in letters:
@@ -154,7 +160,7 @@ class NormaliseHop:
             for ev, value in zip(result.events, result.encoded, strict=True)
         ]
         _count_out(self.name, (ev.mode for ev in result.events))
-        return out + _dead_records(self.settings, result.deadletters)
+        return out + dead_records(self.settings, result.deadletters)
 
     def __call__(self, raws: Sequence[RawMessage]) -> list[OutRecord]:
         return self.records(self.run(raws))
@@ -197,7 +203,9 @@ def booking_store(settings: Settings) -> ChangelogStore[bytes]:
 
 def state_changelogs(settings: Settings) -> list[str]:
     """Every changelog topic a worker of this app writes."""
-    return [tracks_changelog(settings), bookings_changelog(settings)]
+    from engine.link.hop import links_changelog  # the link hop builds on this module
+
+    return [tracks_changelog(settings), bookings_changelog(settings), links_changelog(settings)]
 
 
 @dataclass
@@ -212,6 +220,8 @@ class Decided:
     #: Per enriched event (so per score): the JSON it arrived as, and its partition.
     event_json: list[bytes] = field(default_factory=list)
     partitions: list[int] = field(default_factory=list)
+    #: The identifiers the events used, for the link hop (engine/link/).
+    links: list[Link] = field(default_factory=list)
 
 
 class DecideHop:
@@ -227,12 +237,16 @@ class DecideHop:
         settings: Settings,
         tracks: ChangelogStore[TrackState] | None = None,
         bookings: ChangelogStore[bytes] | None = None,
+        watchlists: WatchlistSource | None = None,
     ) -> None:
         self.settings = settings
         self.tracks = tracks if tracks is not None else track_store(settings)
         self.bookings = bookings if bookings is not None else booking_store(settings)
         self._joined_since_sweep = 0
         self.reference = ReferenceData(settings.reference)
+        self.watchlists = watchlists or WatchlistSource(
+            settings.screening.watchlists, settings.screening.threshold
+        )
         self.scorer = Scorer(settings)
         self.titles = {
             a.spec.id: a.spec.title for rules in self.scorer.by_mode.values() for a in rules
@@ -258,7 +272,7 @@ class DecideHop:
                 if isinstance(event, VesselEvent):
                     partition_of[entity_key(event)] = raw.partition or 0
         with timed("enrich"):
-            out.enriched = enrich_batch(parsed.events, self.reference)
+            out.enriched = enrich_batch(parsed.events, self.reference, self.watchlists.screener)
         with timed("score"):
             known = {}
             for key, partition in partition_of.items():
@@ -271,6 +285,9 @@ class DecideHop:
         out.scores = scored.scores
         with timed("alert"):
             out.alerts = build_alerts(scored.scores, self.titles)
+        with timed("link_out"):
+            for e, sc in zip(out.enriched, out.scores, strict=True):
+                out.links.extend(links_of(e.event, sc.received_at, sc.alert_id is not None))
         return out
 
     def _join(self, event: PassengerEvent, partition: int, out: Decided) -> PassengerEvent:
@@ -330,7 +347,9 @@ class DecideHop:
         for a in result.alerts:
             log.info("alert.emitted", alert_id=a.alert_id, event_id=a.event_id, mode=a.mode,
                      severity=a.severity, rules=",".join(f.rule_id for f in a.findings))
-        return out + _dead_records(self.settings, result.deadletters) + result.changelog
+        links = name("links")
+        out += [OutRecord(links, k.identifier.encode("ascii"), _json(k)) for k in result.links]
+        return out + dead_records(self.settings, result.deadletters) + result.changelog
 
     def __call__(self, raws: Sequence[RawMessage]) -> list[OutRecord]:
         return self.records(self.run(raws))

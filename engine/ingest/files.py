@@ -16,6 +16,8 @@ ais        raw.vessel         one AIS report: a sentence, or the fragments of a
 declaration raw.freight       one JSON document: a whole file holding one object,
                               or one line of a JSON-lines file
 events     raw.<its mode>     one line of JSON-lines normalised events
+watchlist  watchlists         one FollowTheMoney entity (its list: its first
+                              dataset, else the file's name); ingest only
 ========== ================== ===================================================
 
 The format is found from the file's first bytes when not given: ``UNA``/``UNB``
@@ -146,6 +148,9 @@ def read_file(path: Path, fmt: str | None = None) -> Iterator[FileMessage]:
     elif fmt == "events":
         for value in _lines(data):
             yield FileMessage(_events_topic(value), _json_key(value, "source_id"), value)
+    elif fmt == "watchlist":
+        for value in _lines(data):
+            yield FileMessage("watchlists", _json_key(value, "id"), _with_dataset(value, path.stem))
     else:
         raise UnknownFormat(f"{path}: {fmt} is not a traffic format ({', '.join(FORMATS)})")
 
@@ -311,6 +316,17 @@ def _json_key(value: bytes, field: str) -> bytes | None:
         return None
     found = doc.get(field) if isinstance(doc, dict) else None
     return found.encode() if isinstance(found, str) else None
+
+
+def _with_dataset(value: bytes, name: str) -> bytes:
+    """An FtM entity that names no dataset gets the file's name as its list."""
+    try:
+        doc = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value  # the worker logs and skips it
+    if not isinstance(doc, dict) or doc.get("datasets"):
+        return value
+    return orjson.dumps({**doc, "datasets": [name]})
 
 
 def _events_topic(value: bytes) -> str:

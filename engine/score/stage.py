@@ -13,7 +13,7 @@ from engine.metrics import FINDINGS, RULE_ERRORS
 from engine.score.loader import load_rules
 from engine.score.rule import RuleSpec
 from engine.score.track import TrackState, apply_report, track_features
-from engine.settings import Settings
+from engine.settings import ScoringSettings, Settings
 from schemas import EnrichedEvent, Finding, Score, VesselEvent, stable_id
 from schemas.decision import RuleStatus, Severity
 
@@ -122,10 +122,15 @@ class Scorer:
 
     def severity(self, final: float) -> Severity | None:
         """Band a final score; None below the alert threshold."""
-        if final < self.scoring.alert_threshold:
-            return None
-        if final >= self.scoring.high_from:
-            return "high"
-        if final >= self.scoring.medium_from:
-            return "medium"
-        return "low"
+        return severity_of(final, self.scoring)
+
+
+def severity_of(final: float, scoring: ScoringSettings) -> Severity | None:
+    """Band a final score by the configured thresholds; None below the alert threshold."""
+    if final < scoring.alert_threshold:
+        return None
+    if final >= scoring.high_from:
+        return "high"
+    if final >= scoring.medium_from:
+        return "medium"
+    return "low"

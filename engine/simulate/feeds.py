@@ -122,7 +122,8 @@ P_ODD_TRACK = 0.004
 
 @dataclass(frozen=True, slots=True)
 class FeedMessage:
-    """One raw message: its format, topic base name, key, bytes and how many events it holds."""
+    """One message: its format (a feed format, or "watchlist" for an entry on the
+    ``watchlists`` topic), topic base name, key, bytes and how many events it holds."""
 
     format: str
     topic_base: str
@@ -229,6 +230,8 @@ class FeedSimulator:
         self._plant_cycle = itertools.cycle(PLANTED_KINDS)
         self._ids = itertools.count(1)
         self._case_vessels = 0
+        self._listed_sent = 0
+        self._phones = _fiction_phones(random.Random(seed))
         self._add_background_watchlist(40)
 
     # -- the stream --
@@ -245,11 +248,13 @@ class FeedSimulator:
         bookings were sent, the rest of a vessel's story), so no case is cut short."""
         if count is None and until is None:
             raise ValueError("give count or until")
+        yield from self._listings()
         while (count is None or self.counts["events"] < count) and (until is None or self.now < until):
             yield from self._release_due()
             while self.counts["events"] >= self._next_plant:
                 self._plant(next(self._plant_cycle))
                 self._next_plant += self.plant_every
+            yield from self._listings()
             for message in self._step():
                 yield self._sent(message)
             if self.rng.random() < self.malformed_share:
@@ -264,10 +269,19 @@ class FeedSimulator:
             self.world._clock = max(self.now, item.at)
             yield self._sent(item.message)
 
+    def _listings(self) -> Iterator[FeedMessage]:
+        """Watchlist entries not yet sent, as messages for the ``watchlists`` topic: a live
+        engine screens against them from then on (files get watchlist.jsonl instead)."""
+        for entry in self.watchlist[self._listed_sent:]:
+            yield FeedMessage("watchlist", "watchlists", entry["id"].encode(),
+                              orjson.dumps(entry, option=orjson.OPT_SORT_KEYS), 0)
+        self._listed_sent = len(self.watchlist)
+
     def _sent(self, message: FeedMessage) -> FeedMessage:
         self.counts["messages"] += 1
         self.counts["events"] += message.events
-        self._mode_events[_MODE_OF[message.format]] += message.events
+        if message.format in _MODE_OF:
+            self._mode_events[_MODE_OF[message.format]] += message.events
         if not message.valid:
             self.counts["malformed"] += 1
         return message
@@ -375,9 +389,9 @@ class FeedSimulator:
             card = card or _card_number(rng)
             cards[locator] = card
         given0 = people[0][0]
-        phone = member.phone if member and member.phone else f"+447700900{rng.randrange(1000):03d}"
+        phone = member.phone if member and member.phone else self._phone()
         email = member.email if member and member.email else (
-            f"{given0}.{surname}{rng.randrange(100)}@example.com".lower()
+            f"{given0}.{surname}.{next(self._ids)}@example.com".lower()
         )
         address = None
         if rng.random() < 0.5:
@@ -503,8 +517,8 @@ class FeedSimulator:
             route = (rng.choice(COURIER_ORIGINS), rng.choice(HOME_AIRPORTS))
             case = self._case("courier_network", f"travellers on separate bookings share a {shared}",
                               {"shared": shared, "route": "-".join(route)})
-            value = {"phone": f"+447700900{rng.randrange(1000):03d}",
-                     "email": f"travel.desk{rng.randrange(1000)}@example.org",
+            value = {"phone": self._phone(),
+                     "email": f"travel.desk{next(self._ids)}@example.org",
                      "card": _card_number(rng)}[shared]
             for _ in range(rng.randint(3, 5)):
                 member = _Member(case, self.world._surname(), rng.choice(GIVEN_NAMES), route=route)
@@ -519,7 +533,7 @@ class FeedSimulator:
         elif kind == "dark_vessel_rendezvous":
             self._plant_rendezvous()
         elif kind == "cross_mode_link":
-            phone = f"+441632960{rng.randrange(1000):03d}"  # Ofcom's drama range
+            phone = self._phone()
             case = self._case("cross_mode_link",
                               "consignee of a flagged consignment shares a phone with a traveller",
                               {"shared": "phone"})
@@ -679,6 +693,10 @@ class FeedSimulator:
         })
         return entity_id
 
+    def _phone(self) -> str:
+        """A phone number no one else in the simulation has (until the fiction ranges run out)."""
+        return next(self._phones)
+
     def _scratch(self) -> FeedSimulator:
         """A copy sharing the world and the random streams but none of the bookkeeping: the
         cases, manifests due and travellers it makes are thrown away with it."""
@@ -763,6 +781,22 @@ def _typo(name: str, rng: random.Random) -> str:
             return typo
 
 
+#: Ofcom's ranges of UK numbers for drama (never allocated to anyone): prefix, 1,000 each.
+_DRAMA_RANGES: tuple[str, ...] = (
+    "+447700900", "+441134960", "+441144960", "+441154960", "+441164960", "+441174960",
+    "+441184960", "+441214960", "+441314960", "+441414960", "+441514960", "+441614960",
+    "+442079460", "+441632960", "+442896490", "+442920180", "+441914980",
+)
+
+
+def _fiction_phones(rng: random.Random) -> Iterator[str]:
+    """Every drama-range number once, in a seeded order; then round again."""
+    numbers = [f"{prefix}{n:03d}" for prefix in _DRAMA_RANGES for n in range(1000)]
+    while True:
+        rng.shuffle(numbers)
+        yield from numbers
+
+
 def _card_number(rng: random.Random) -> str:
     """A 16-digit number in a test range (4000 00..), with a valid Luhn digit; never a real card."""
     body = "400000" + "".join(str(rng.randrange(10)) for _ in range(9))
@@ -793,6 +827,8 @@ def write_simulation(
     per_format = dict.fromkeys(FILES, 0)
     try:
         for message in simulator.messages(count, until):
+            if message.format not in handles:
+                continue  # watchlist entries: written whole to watchlist.jsonl below
             fh = handles[message.format]
             fh.write(message.value)
             fh.write(b"\n")

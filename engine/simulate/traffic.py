@@ -618,7 +618,8 @@ class TrafficGenerator:
         name = f"{rng.choice(TRADER_STEMS)} {rng.choice(TRADER_TRADES)} {legal_form}"
         return {
             "name": name,
-            "address": f"{rng.randint(1, 400)} {rng.choice(STREETS)}",
+            # Business premises: a trader's address is not a traveller's home by chance.
+            "address": f"Unit {rng.randint(1, 400)} {rng.choice(TRADER_STEMS)} Business Park",
             "country": country,
             "trader_id": f"{country}{rng.randrange(10**12):012d}",
         }

@@ -39,7 +39,8 @@ def test_add_and_remove_workers_four_times(kafka_bootstrap: str, tmp_path: Path)
             assert not cluster.unplanned_exits()
 
     cluster.add()
-    watch = asyncio.run(under_traffic(cluster, messages, RATE, len(expected.scores), join_and_leave))
+    watch = asyncio.run(under_traffic(cluster, messages, RATE, len(expected.scores), join_and_leave,
+                                     len({a.alert_id for a in expected.alerts})))
     assert leave_codes == [0] * CYCLES
     assert_survived(cluster, watch, expected, expected_tracks)
     assert not [e for e in cluster.errors() if "Consistency" in e]

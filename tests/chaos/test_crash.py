@@ -41,6 +41,7 @@ def test_kill_minus_nine_five_times(kafka_bootstrap: str, tmp_path: Path) -> Non
 
     cluster.add()
     cluster.add()
-    watch = asyncio.run(under_traffic(cluster, messages, RATE, len(expected.scores), kill_and_restart))
+    watch = asyncio.run(under_traffic(cluster, messages, RATE, len(expected.scores), kill_and_restart,
+                                     len({a.alert_id for a in expected.alerts})))
     assert cluster.planned_exits == KILLS
     assert_survived(cluster, watch, expected, expected_tracks)

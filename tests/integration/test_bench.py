@@ -33,6 +33,7 @@ def test_a_small_bench_writes_the_report(tmp_path: Path) -> None:
     assert report["machine"]["cores"] >= 1
     assert set(report["feed_normalise_us_per_event"]) == {"paxlst", "pnrgov", "ais", "declaration", "json"}
     assert all(us > 0 for us in report["feed_normalise_us_per_event"].values())
+    assert [r["entities"] for r in report["screening"]["sizes"]] == [1_000]
     json.dumps(report)
     page = markdown(report)
     assert "events/s, 1 worker" in page and "p99" in page

@@ -41,25 +41,27 @@ def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 
 async def run_engine(
-    settings: Settings, send: Callable[[], Awaitable[None]], run_dir: Path, expect: int
+    settings: Settings, send: Callable[[], Awaitable[None]], run_dir: Path, expect: int, workers: int = 1
 ) -> EngineRun:
-    """Start a worker, send the input, and watch outputs until ``expect`` are accounted for
-    (scores and dead letters); then wait a little for any extra, and stop the worker."""
-    worker = start_worker(settings, 1, run_dir)
+    """Start workers, send the input, and watch outputs until ``expect`` are accounted for
+    (scores and dead letters); then wait a little for any extra, and stop the workers.
+    Metrics and log lines are the first worker's."""
+    started = [start_worker(settings, i + 1, run_dir) for i in range(workers)]
     watch = OutputWatch()
     metrics = {}
     follower = asyncio.create_task(watch.follow(settings))
     try:
         await send()
         deadline = time.monotonic() + 120
-        while watch.accounted < expect and time.monotonic() < deadline and worker.alive():
+        while watch.accounted < expect and time.monotonic() < deadline and all(w.alive() for w in started):
             await asyncio.sleep(0.2)
         await asyncio.sleep(2.0)  # anything extra (a duplicate, a stray) would show up now
-        metrics = scrape(worker.metrics_port)
+        metrics = scrape(started[0].metrics_port)
     finally:
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
-        code = stop_worker(worker)
-    assert code == 0, f"worker exited with {code}; log: {worker.log_path}"
-    assert error_lines(worker.log_path) == []
-    return EngineRun(watch, metrics, worker.log_path.read_bytes().splitlines())
+        codes = [stop_worker(w) for w in started]
+    for w, code in zip(started, codes, strict=True):
+        assert code == 0, f"worker exited with {code}; log: {w.log_path}"
+        assert error_lines(w.log_path) == []
+    return EngineRun(watch, metrics, started[0].log_path.read_bytes().splitlines())

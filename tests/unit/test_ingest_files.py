@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 
 from engine.ingest.files import (
@@ -177,6 +178,17 @@ def test_edifact_fixtures_go_to_raw_passenger_keyed_by_interchange_reference() -
         messages = list(read_file(path))
         assert file_format(path) == path.parent.name
         assert messages and all(m.topic_base == "raw.passenger" and m.key for m in messages)
+
+
+def test_a_watchlist_file_goes_to_the_watchlists_topic_one_entity_a_message(tmp_path: Path) -> None:
+    """Keyed by entity id; an entity naming no dataset is put on the list named after the file."""
+    path = tmp_path / "wanted.jsonl"
+    path.write_bytes(b'{"id": "p1", "schema": "Person", "properties": {"name": ["A B"]}}\n'
+                     b'{"id": "p2", "schema": "Person", "properties": {}, "datasets": ["sanctions"]}\n')
+    first, second = read_file(path)
+    assert (first.topic_base, first.key, second.key) == ("watchlists", b"p1", b"p2")
+    assert orjson.loads(first.value)["datasets"] == ["wanted"]
+    assert orjson.loads(second.value)["datasets"] == ["sanctions"]
 
 
 def test_a_non_traffic_file_is_not_read_as_traffic(tmp_path: Path) -> None:

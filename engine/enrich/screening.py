@@ -1,0 +1,135 @@
+"""Screening in the enrich stage: each event's people, companies and vessel against the
+watchlists, and the source of those watchlists while a worker runs.
+
+What is screened, per event:
+
+- a traveller: the names as the feed spelt them, with date of birth, nationality and
+  document number to corroborate (engine/screen/screener.py weighs them);
+- a consignment: consignor, consignee, notify party and carrier, each by name and
+  country;
+- a vessel: IMO and MMSI exactly, the name fuzzily (a position report has only the
+  MMSI).
+
+Hits become ``ScreeningHit``s on the enriched event, and every enriched event records
+the versions of the lists it was screened against (``watchlist_versions``), hit or
+not, so a decision can always be traced to the list that was in force.
+
+The lists come from files (``GATEHOUND_SCREENING__WATCHLISTS``) and from the
+``watchlists`` topic: FollowTheMoney entities, one per message, keyed by entity id,
+the list named by the entity's first dataset; a message with no value (a tombstone)
+removes the entity. ``WatchlistSource`` keeps the entities of both and builds a new
+``Screener`` when they change; the decide hop takes the current one for each batch,
+so an update applies to the next batch, without a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import orjson
+
+from engine.logs import get_logger
+from engine.screen import Match, Screener
+from engine.screen.watchlist import Watchlist, load_watchlists, parse_watchlist
+from schemas import Event, FreightEvent, PassengerEvent, ScreeningHit
+
+log = get_logger(__name__)
+
+#: How many hits per party are kept on the event (best first).
+HITS_PER_SUBJECT = 3
+
+
+def _hits(subject: str, matches: Iterable[Match]) -> list[ScreeningHit]:
+    return [
+        ScreeningHit(
+            subject=subject,  # type: ignore[arg-type]
+            list=m.list[:100], list_version=m.list_version[:100], entity_id=m.entity_id[:200],
+            entity_schema=m.schema[:40], score=min(1.0, max(0.0, round(m.score, 4))),
+            explanation=m.explanation[:1000],
+        )
+        for m in list(matches)[:HITS_PER_SUBJECT]
+    ]
+
+
+def screen_event(event: Event, screener: Screener) -> tuple[ScreeningHit, ...]:
+    """Every watchlist hit of one event's parties, best first per party."""
+    hits: list[ScreeningHit] = []
+    if isinstance(event, PassengerEvent):
+        t, doc = event.traveller, event.document
+        hits += _hits("traveller", screener.screen_person(
+            [f"{t.given_names} {t.surname}"],
+            birth_date=t.date_of_birth.isoformat() if t.date_of_birth else None,
+            nationality=t.nationality,
+            document_number=doc.number if doc else None,
+        ))
+    elif isinstance(event, FreightEvent):
+        for subject, party in (("consignor", event.consignor), ("consignee", event.consignee),
+                               ("notify_party", event.notify_party), ("carrier", event.carrier)):
+            if party is not None:
+                hits += _hits(subject, screener.screen_organisation(party.name, country=party.country))
+    else:
+        hits += _hits("vessel", screener.screen_vessel(
+            event.name, imo=event.imo, mmsi=event.mmsi, flag=event.flag
+        ))
+    return tuple(hits)
+
+
+class WatchlistSource:
+    """The watchlists a worker screens against: from files, and updated from a topic.
+
+    ``screener`` is always a complete, immutable Screener; ``apply`` takes a batch of
+    topic records and, if anything changed, builds the next one and swaps it in.
+    """
+
+    def __init__(self, files: Sequence[str | Path] = (), threshold: float | None = None) -> None:
+        self.threshold = threshold
+        self._from_files: list[Watchlist] = load_watchlists(list(files)) if files else []
+        #: From the topic: list name -> entity id -> the entity's JSON line.
+        self._topic: dict[str, dict[str, bytes]] = {}
+        self._list_of: dict[str, str] = {}
+        self.screener = self._build()
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to screen against."""
+        return len(self.screener) == 0
+
+    def apply(self, records: Iterable[tuple[bytes | None, bytes | None]]) -> bool:
+        """Upserts and deletions from the topic, as (key, value); True if the lists changed."""
+        changed = False
+        for key, value in records:
+            if value is None:
+                entity_id = key.decode("utf-8", "replace") if key else ""
+                owner = self._list_of.pop(entity_id, None)
+                if owner is not None:
+                    self._topic[owner].pop(entity_id, None)
+                    changed = True
+                continue
+            try:
+                doc = orjson.loads(value)
+                entity_id = str(doc["id"])
+                datasets = doc.get("datasets") or ["watchlist"]
+                list_name = str(datasets[0])
+            except (orjson.JSONDecodeError, KeyError, TypeError, IndexError):
+                log.warning("watchlist.bad_record", reason="not a FollowTheMoney entity")
+                continue
+            previous = self._list_of.get(entity_id)
+            if previous is not None and previous != list_name:
+                self._topic[previous].pop(entity_id, None)
+            self._topic.setdefault(list_name, {})[entity_id] = value
+            self._list_of[entity_id] = list_name
+            changed = True
+        if changed:
+            self.screener = self._build()
+        return changed
+
+    def _build(self) -> Screener:
+        lists = list(self._from_files)
+        for name, entities in sorted(self._topic.items()):
+            # The version is the content's: the same entities give the same version.
+            lists.extend(parse_watchlist([entities[k] for k in sorted(entities)], name))
+        screener = Screener(lists) if self.threshold is None else Screener(lists, self.threshold)
+        log.info("watchlist.loaded", lists=len(lists), entities=len(screener),
+                 versions=",".join(f"{k}={v}" for k, v in sorted(screener.versions().items())))
+        return screener

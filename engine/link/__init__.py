@@ -1,0 +1,1 @@
+"""Linking: identifiers shared across events and modes, and the networks they reveal."""
