@@ -365,6 +365,49 @@ def simulate(
 
 
 @app.command()
+def network(
+    entity: Annotated[
+        str, typer.Argument(help="An identifier id (an alert's key, 'link:' optional) or an event id.")
+    ],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Feed files: build the graph from them in process (as replay does) "
+                       "instead of reading the links topic."),
+    ] = None,
+    hops: Annotated[int, typer.Option(min=1, max=6, help="How many edges out to go.")] = 2,
+    bootstrap: Bootstrap = None,
+    prefix: Prefix = None,
+) -> None:
+    """Print an entity's neighbourhood in the link graph, with the evidence for each link:
+    which event used which identifier, as what, and when.
+
+    The graph is the links topic read whole, or, given feed files, the links a replay of
+    those files makes. `gatehound network link:phone-3f2a...` after an alert keyed so
+    shows the network behind it; `gatehound network link:phone-3f2a... d/*` without a broker.
+    """
+    from engine.link.network import neighbourhood, render
+
+    if files:
+        from engine.replay import replay_files
+
+        _check_files(files)
+        links = replay_files(files, Settings()).links
+    else:
+        from engine.link.topic import read_links
+
+        settings = build_settings(bootstrap, prefix)
+        try:
+            links = asyncio.run(read_links(settings))
+        except GatehoundError as exc:
+            fail(str(exc))
+            return
+    hood = neighbourhood(links, entity.removeprefix("link:"), hops)
+    typer.echo(render(hood))
+    if not hood.found:
+        raise typer.Exit(1)
+
+
+@app.command()
 def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="truth.jsonl from `gatehound simulate`.")],
     alerts: Annotated[

@@ -16,6 +16,7 @@ from engine.link.hop import LinkHop
 from engine.messages import RawMessage
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Score
+from schemas.link import Link
 
 
 @dataclass
@@ -25,12 +26,14 @@ class PipelineResult:
     scores: list[Score] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     deadletters: list[DeadLetter] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
 
     def extend(self, other: PipelineResult) -> None:
         """Append another batch's output."""
         self.scores.extend(other.scores)
         self.alerts.extend(other.alerts)
         self.deadletters.extend(other.deadletters)
+        self.links.extend(other.links)
 
 
 class Pipeline:
@@ -62,6 +65,7 @@ class Pipeline:
             scores=decided.scores,
             alerts=decided.alerts + linked.alerts,
             deadletters=normalised.deadletters + decided.deadletters + linked.deadletters,
+            links=decided.links,
         )
 
     def run(self, messages: Iterable[RawMessage], batch_size: int = 500) -> PipelineResult:

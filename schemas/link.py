@@ -1,4 +1,5 @@
-"""Link: one use of an identifier (a phone, an email, a card, an address) by one event.
+"""Link: one use of an identifier (a phone, an email, a card, an address, a container)
+by one event.
 
 The decide hop writes a Link for every identifier of every event to ``links``, keyed
 by the identifier, so all uses of one identifier meet in one partition of the link
@@ -14,7 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.common import Record
 
-IdentifierKind = Literal["phone", "email", "card", "address"]
+IdentifierKind = Literal["phone", "email", "card", "address", "container"]
 
 
 class LinkMember(Record):
@@ -27,9 +28,13 @@ class LinkMember(Record):
         description="What in the event the identifier belongs to: a booking (pnr:LOCATOR) or "
         "a declaration's party (decl:ID:consignee).",
     )
-    role: Literal["booking", "consignor", "consignee", "notify_party", "carrier"]
+    role: Literal["booking", "consignor", "consignee", "notify_party", "carrier", "goods"]
     route: str | None = Field(
         default=None, max_length=20, description="For a booking: origin-destination, e.g. LOS-LHR."
+    )
+    carrier: str | None = Field(
+        default=None, max_length=40,
+        description="For a consignment: what carries it (vessel IMO, flight, vehicle registration).",
     )
     occurred_at: AwareDatetime
     received_at: AwareDatetime

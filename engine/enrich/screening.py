@@ -130,6 +130,8 @@ class WatchlistSource:
             # The version is the content's: the same entities give the same version.
             lists.extend(parse_watchlist([entities[k] for k in sorted(entities)], name))
         screener = Screener(lists) if self.threshold is None else Screener(lists, self.threshold)
-        log.info("watchlist.loaded", lists=len(lists), entities=len(screener),
-                 versions=",".join(f"{k}={v}" for k, v in sorted(screener.versions().items())))
         return screener
+
+    def describe(self) -> str:
+        """The lists in force, as ``name=version`` pairs (for logs: no entity data)."""
+        return ",".join(f"{k}={v}" for k, v in sorted(self.screener.versions().items()))

@@ -58,6 +58,9 @@ class HotPath:
         self.tracks = track_store(settings)
         self.bookings = booking_store(settings)
         self.watchlists = WatchlistSource(settings.screening.watchlists, settings.screening.threshold)
+        if not self.watchlists.empty:
+            log.info("watchlist.loaded", entities=len(self.watchlists.screener),
+                     versions=self.watchlists.describe())
         self.links = link_store(settings)
         group = settings.worker.app_id
         self.loops = [
@@ -118,9 +121,15 @@ class HotPath:
                 await assign_all(consumer, [topic])
                 while not self.stopping.is_set():
                     batch = await consumer.getmany(timeout_ms=500, max_records=50_000)
-                    records = [(r.key, r.value) for rs in batch.values() for r in rs]
-                    if records:
-                        await loop.run_in_executor(None, self.watchlists.apply, records)
+                    records: list[tuple[bytes | None, bytes | None]] = [
+                        (r.key, r.value) for rs in batch.values() for r in rs
+                    ]
+                    if not records:
+                        continue
+                    changed: bool = await loop.run_in_executor(None, self.watchlists.apply, records)
+                    if changed:
+                        log.info("watchlist.updated", entities=len(self.watchlists.screener),
+                                 versions=self.watchlists.describe())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the broker went away: try again shortly

@@ -1,4 +1,5 @@
-"""The identifiers of an event that can tie it to others: contacts, cards, addresses.
+"""The identifiers of an event that can tie it to others: contacts, cards, addresses,
+containers.
 
 Each is normalised so two spellings of one identifier give one id: phones to their
 digits (``+44 7700 900123`` and ``0044 7700-900123`` are one), emails lower-cased,
@@ -50,7 +51,9 @@ def _id(kind: IdentifierKind, value: str) -> str:
 
 
 def links_of(event: Event, received_at: datetime, flagged: bool) -> Iterator[Link]:
-    """A Link for each identifier of the event (none for vessels yet)."""
+    """A Link for each identifier of the event: a booking's contacts, card and address; a
+    consignment's containers (timed by expected arrival) and its traders' contacts and
+    addresses. None for vessels yet."""
     if isinstance(event, PassengerEvent) and event.booking is not None:
         b = event.booking
         route = f"{event.route[0]}-{event.route[-1]}" if event.route else (
@@ -69,7 +72,16 @@ def links_of(event: Event, received_at: datetime, flagged: bool) -> Iterator[Lin
         for kind, value in dict.fromkeys(found):
             if value:
                 yield Link(identifier=_id(kind, value), kind=kind, member=member)
-    elif isinstance(event, FreightEvent):
+    if isinstance(event, FreightEvent):
+        means = event.means
+        carrier = means.vessel_imo or means.flight or means.vehicle_registration
+        goods = LinkMember(
+            event_id=event.event_id, mode="freight", holder=f"decl:{event.declaration_id}"[:120],
+            role="goods", carrier=carrier, occurred_at=event.expected_arrival.at,
+            received_at=received_at, flagged=flagged,
+        )
+        for number in dict.fromkeys(c.replace(" ", "").upper() for g in event.goods for c in g.containers):
+            yield Link(identifier=_id("container", number), kind="container", member=goods)
         for role, party in (("consignor", event.consignor), ("consignee", event.consignee),
                             ("notify_party", event.notify_party)):
             if party is None:

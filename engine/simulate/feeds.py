@@ -568,10 +568,17 @@ class FeedSimulator:
         box = self.world._container()
         case.entities["container"] = box
 
+        ships: list[str] = []
+
         def reuse_box(event: FreightEvent, c: Case = case, b: str = box) -> FreightEvent:
             first = event.goods[0].model_copy(update={"containers": (b,)})
             c.expect.append({"mode": "freight", "event_id": event.event_id})
-            return event.model_copy(update={"goods": (first, *event.goods[1:])})
+            means = event.means
+            if means.vessel_imo in ships:  # the second declaration: another ship
+                other = next(v.imo for v in self.world._vessels if v.imo not in ships)
+                means = means.model_copy(update={"vessel_imo": other})
+            ships.append(means.vessel_imo or "")
+            return event.model_copy(update={"goods": (first, *event.goods[1:]), "means": means})
 
         self._freight_plans += [_FreightPlan(sea=True, apply=reuse_box) for _ in range(2)]
 

@@ -340,6 +340,7 @@ class TrafficGenerator:
         self._airports = _airport_positions()
         self._vessels = [self._new_vessel(i) for i in range(VESSEL_COUNT)]
         self._vessel_queue: list[int] = []
+        self._boxes: set[str] = set()
         # Fixed pools so the same traders recur, as they do in real declarations.
         self._consignors = {
             code: [self._trader(country) for _ in range(3)]
@@ -606,10 +607,12 @@ class TrafficGenerator:
         return item
 
     def _container(self) -> str:
+        """A valid container number not issued before: a box is in one place at a time."""
         rng = self._rng
         while True:
             first_ten = rng.choice(CONTAINER_OWNERS) + f"{rng.randrange(10**6):06d}"
-            if iso6346_remainder(first_ten) != 10:
+            if iso6346_remainder(first_ten) != 10 and first_ten not in self._boxes:
+                self._boxes.add(first_ten)
                 return first_ten + str(iso6346_check_digit(first_ten))
 
     def _trader(self, country: str) -> dict[str, Any]:

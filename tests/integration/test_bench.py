@@ -21,7 +21,7 @@ def test_a_small_bench_writes_the_report(tmp_path: Path) -> None:
     """A tiny plan runs end to end: positive throughputs, latency percentiles, stage costs,
     the machine, and a Markdown page."""
     plan = BenchPlan(throughput_events=3_000, latency_rates=(2000,), latency_seconds=2.0,
-                     baseline_workers=(1,))
+                     baseline_workers=(1,), feed_events=2_000, screening_sizes=(1_000,))
     with EmbeddedBroker() as broker:
         report = asyncio.run(run(plan, tmp_path, broker))
     assert set(report) >= KEYS

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from typer.testing import CliRunner
+
+from engine.cli import app
 from engine.link.hop import LinkHop, LinkState, add_member, link_store, merge_encoded
 from engine.link.identifiers import address_key, email_key, links_of, phone_key
+from engine.link.network import neighbourhood, render
 from engine.messages import RawMessage
+from engine.replay import replay_files
 from engine.settings import Settings
+from rules.cross.container_reuse import Config as ContainerConfig
+from rules.cross.container_reuse import container_reuse
 from rules.cross.courier_network import Config as CourierConfig
 from rules.cross.courier_network import courier_network
 from rules.cross.traveller_flagged_trader import Config as TraderConfig
@@ -19,6 +27,7 @@ from schemas.link import Link, LinkMember
 from tests.fixtures.events import freight_doc, normalised, passenger_doc
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+runner = CliRunner()
 PHONE = stable_id("phone", "447700900123")
 
 
@@ -137,3 +146,61 @@ def test_a_bad_link_record_is_a_dead_letter() -> None:
     hop = LinkHop(Settings(), link_store(Settings()))
     out = hop.run([RawMessage(value=b'{"identifier": 1}', topic="links"), *raws([booking(1)])])
     assert [d.reason for d in out.deadletters] == ["invalid_schema"] and len(out.changelog) == 1
+
+
+def goods(n: int, carrier: str, days: float) -> LinkMember:
+    at = T0 + timedelta(days=days)
+    return LinkMember(event_id=f"freight-{n}", mode="freight", holder=f"decl:D{n}", role="goods",
+                      carrier=carrier, occurred_at=at, received_at=at, flagged=False)
+
+
+def test_a_container_on_two_ships_at_once() -> None:
+    """Two declarations, two vessels, arrivals days apart: one box cannot be on both. The
+    same ship (a second declaration of one voyage) or weeks apart (the next voyage) is fine."""
+    config = ContainerConfig()
+    assert container_reuse("container", [goods(1, "9074729", 0), goods(2, "9074729", 2)], config) is None
+    assert container_reuse("container", [goods(1, "9074729", 0), goods(2, "9176187", 30)], config) is None
+    network = container_reuse("container", [goods(1, "9074729", 0), goods(2, "9176187", 3)], config)
+    assert network is not None and network.events == ("freight-1", "freight-2")
+    assert network.subject.event_id == "freight-2"
+
+
+def test_a_consignment_links_through_its_containers() -> None:
+    """Each container of a consignment is a link, timed by the expected arrival."""
+    event = normalised(freight_doc(means={"vessel_imo": "9074729"}))
+    boxes = [k for k in links_of(event, T0, flagged=False) if k.kind == "container"]
+    assert [k.member.carrier for k in boxes] == ["9074729"] and boxes[0].member.role == "goods"
+
+
+def test_the_neighbourhood_of_an_identifier_two_hops_out() -> None:
+    """From a phone: the bookings that used it (1 hop), and what else those used (2 hops);
+    the rendering names kinds, roles and routes, never a phone number."""
+    other = stable_id("email", "a@example.com")
+    links = [Link(identifier=PHONE, kind="phone", member=booking(1)),
+             Link(identifier=PHONE, kind="phone", member=booking(2)),
+             Link(identifier=other, kind="email", member=booking(2)),
+             Link(identifier=other, kind="email", member=booking(3)),
+             Link(identifier=stable_id("phone", "x"), kind="phone", member=booking(9))]
+    hood = neighbourhood(links, f"link:{PHONE}".removeprefix("link:"))
+    assert hood.events == {"passenger-1": 1, "passenger-2": 1}
+    assert hood.identifiers == {PHONE: 0, other: 2}
+    far = neighbourhood(links, PHONE, hops=3)
+    assert "passenger-3" in far.events and "passenger-9" not in far.events
+    text = render(far)
+    assert "LOS-LHR" in text and "booking" in text and "7700" not in text
+    assert not neighbourhood(links, "nothing").found
+
+
+def test_network_command_on_feed_files(tmp_path: Path) -> None:
+    """`gatehound network KEY FILES...` prints the network behind a courier alert."""
+    out = tmp_path / "d"
+    made = runner.invoke(app, ["simulate", "--seed", "2", "--count", "2500", "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    files = sorted(str(p) for p in out.iterdir())
+    replayed = replay_files([Path(f) for f in files], Settings())
+    alert = next(a for a in replayed.alerts if a.findings[0].rule_id == "cross_courier_network")
+    result = runner.invoke(app, ["network", alert.key, *files])
+    assert result.exit_code == 0, result.output
+    assert alert.event_id in result.output and "as booking" in result.output
+    missing = runner.invoke(app, ["network", "phone-nothing", *files])
+    assert missing.exit_code == 1 and "not in the link graph" in missing.output
