@@ -391,7 +391,9 @@ def network(
         from engine.replay import replay_files
 
         _check_files(files)
-        links = replay_files(files, Settings()).links
+        from schemas.link import Link
+
+        links = [Link.model_validate_json(v) for v in replay_files(files, Settings(), keep_links=True).links]
     else:
         from engine.link.topic import read_links
 

@@ -16,7 +16,6 @@ from engine.link.hop import LinkHop
 from engine.messages import RawMessage
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Score
-from schemas.link import Link
 
 
 @dataclass
@@ -26,7 +25,8 @@ class PipelineResult:
     scores: list[Score] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     deadletters: list[DeadLetter] = field(default_factory=list)
-    links: list[Link] = field(default_factory=list)
+    #: The links topic's records (Link JSON), when the pipeline was asked to keep them.
+    links: list[bytes] = field(default_factory=list)
 
     def extend(self, other: PipelineResult) -> None:
         """Append another batch's output."""
@@ -39,8 +39,9 @@ class PipelineResult:
 class Pipeline:
     """normalise hop -> decide hop -> link hop, in process, with their state in memory."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, keep_links: bool = False) -> None:
         self.settings = settings or Settings()
+        self.keep_links = keep_links
         self.normalise = NormaliseHop(self.settings)
         self.decide = DecideHop(self.settings)
         self.link = LinkHop(self.settings)
@@ -55,17 +56,13 @@ class Pipeline:
             for ev, value in zip(normalised.events, normalised.encoded, strict=True)
         ]
         decided = self.decide.run(hop)
-        links = [
-            RawMessage(value=link.model_dump_json().encode(), key=link.identifier.encode(), topic="links",
-                       partition=0)
-            for link in decided.links
-        ]
+        links = [RawMessage(value=v, key=k, topic="links", partition=0) for k, v in decided.links]
         linked = self.link.run(links)
         return PipelineResult(
             scores=decided.scores,
             alerts=decided.alerts + linked.alerts,
             deadletters=normalised.deadletters + decided.deadletters + linked.deadletters,
-            links=decided.links,
+            links=[v for _, v in decided.links] if self.keep_links else [],
         )
 
     def run(self, messages: Iterable[RawMessage], batch_size: int = 500) -> PipelineResult:

@@ -58,6 +58,7 @@ def replay_files(
     settings: Settings,
     fmt: str | None = None,
     skipped: list[Path] | None = None,
+    keep_links: bool = False,
 ) -> PipelineResult:
     """Every stage over every message of the files, in file order. Watchlist files among
     them are screened against, on top of the configured lists."""
@@ -68,6 +69,6 @@ def replay_files(
             update={"watchlists": [*settings.screening.watchlists, *map(str, lists)]}
         )
         settings = settings.model_copy(update={"screening": screening})
-    return Pipeline(settings).run(
+    return Pipeline(settings, keep_links).run(
         read_messages(files, fmt, skipped), batch_size=settings.worker.batch_size
     )

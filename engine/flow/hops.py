@@ -28,7 +28,7 @@ from engine.enrich.screening import WatchlistSource
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore
 from engine.keys import entity_key
-from engine.link.identifiers import links_of
+from engine.link.identifiers import link_records
 from engine.logs import get_logger
 from engine.messages import RawMessage, dead_letter
 from engine.metrics import (
@@ -53,7 +53,6 @@ from schemas import (
     Score,
     VesselEvent,
 )
-from schemas.link import Link
 
 log = get_logger(__name__)
 
@@ -220,8 +219,8 @@ class Decided:
     #: Per enriched event (so per score): the JSON it arrived as, and its partition.
     event_json: list[bytes] = field(default_factory=list)
     partitions: list[int] = field(default_factory=list)
-    #: The identifiers the events used, for the link hop (engine/link/).
-    links: list[Link] = field(default_factory=list)
+    #: The identifiers the events used, for the link hop (engine/link/): (key, Link JSON).
+    links: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 class DecideHop:
@@ -287,7 +286,7 @@ class DecideHop:
             out.alerts = build_alerts(scored.scores, self.titles)
         with timed("link_out"):
             for e, sc in zip(out.enriched, out.scores, strict=True):
-                out.links.extend(links_of(e.event, sc.received_at, sc.alert_id is not None))
+                out.links.extend(link_records(e.event, sc.received_at, sc.alert_id is not None))
         return out
 
     def _join(self, event: PassengerEvent, partition: int, out: Decided) -> PassengerEvent:
@@ -348,7 +347,7 @@ class DecideHop:
             log.info("alert.emitted", alert_id=a.alert_id, event_id=a.event_id, mode=a.mode,
                      severity=a.severity, rules=",".join(f.rule_id for f in a.findings))
         links = name("links")
-        out += [OutRecord(links, k.identifier.encode("ascii"), _json(k)) for k in result.links]
+        out += [OutRecord(links, key, value) for key, value in result.links]
         return out + dead_records(self.settings, result.deadletters) + result.changelog
 
     def __call__(self, raws: Sequence[RawMessage]) -> list[OutRecord]:

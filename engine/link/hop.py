@@ -14,6 +14,7 @@ last, so a replay, a retry or another worker count gives the same alert ids.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,9 +34,13 @@ from engine.settings import Settings
 from schemas import Alert, DeadLetter, Finding, stable_id
 from schemas.link import Link, LinkMember
 
-#: Uses kept per identifier: the newest, within the horizon.
-KEEP = 64
+#: Uses kept per identifier: the newest, within the horizon, and every flagged one. A
+#: trader's address used by hundreds of consignments is re-encoded on every use, so the
+#: bound is what keeps a hub cheap (64 cost the decide and link hops ~40 us an event).
+KEEP = 16
 HORIZON = timedelta(days=30)
+#: Decoded identifier states kept for reuse (the most recently used).
+DECODED_CACHE = 10_000
 
 
 class LinkState(BaseModel):
@@ -65,7 +70,9 @@ def add_member(state: LinkState | None, member: LinkMember) -> LinkState:
     members.append(member)
     members.sort(key=lambda m: (m.occurred_at, m.event_id))
     newest = members[-1].occurred_at
-    members = [m for m in members if newest - m.occurred_at <= HORIZON][-KEEP:]
+    recent = [m for m in members if newest - m.occurred_at <= HORIZON]
+    kept = set(map(id, recent[-KEEP:]))
+    members = [m for m in recent if id(m) in kept or m.flagged]
     return LinkState(members=tuple(members), raised=state.raised if state else ())
 
 
@@ -112,10 +119,20 @@ class LinkHop:
 
     name = "link"
 
+    #: Uses written between two sweeps for identifiers not used within the horizon.
+    SWEEP_EVERY = 20_000
+
     def __init__(self, settings: Settings, store: ChangelogStore[bytes] | None = None) -> None:
         self.settings = settings
         self.store = store if store is not None else link_store(settings)
         self.rules = link_rules(settings)
+        #: When each identifier was last used (event time, epoch seconds), for the sweep.
+        self._last_used: dict[tuple[int, str], float] = {}
+        #: Decoded states of recently used identifiers, with the stored bytes they came
+        #: from: a hub (a trader's address on every consignment) is not decoded per use.
+        self._decoded: OrderedDict[tuple[int, str], tuple[bytes, LinkState]] = OrderedDict()
+        self._written = 0
+        self._newest = 0.0
 
     def run(self, raws: Sequence[RawMessage]) -> Linked:
         """Add each use to its identifier's state and run the link rules on it."""
@@ -133,8 +150,7 @@ class LinkHop:
         return out
 
     def _add(self, link: Link, partition: int, out: Linked) -> None:
-        saved = self.store.get(partition, link.identifier)
-        before = LinkState.model_validate_json(saved) if saved is not None else None
+        before = self._state(partition, link.identifier)
         state = add_member(before, link.member)
         if state is before:  # a redelivered use: send its networks' alerts again
             for sent in state.raised if state is not None else ():
@@ -160,7 +176,49 @@ class LinkHop:
                 out.alerts.append(new)
                 out.partitions.append(partition)
         state = LinkState(members=state.members, raised=tuple(raised))
-        out.changelog.append(self.store.put(partition, link.identifier, state.model_dump_json().encode()))
+        encoded = state.model_dump_json().encode()
+        out.changelog.append(self.store.put(partition, link.identifier, encoded))
+        self._remember(partition, link.identifier, encoded, state)
+        used = state.members[-1].occurred_at.timestamp()
+        self._last_used[(partition, link.identifier)] = used
+        self._newest = max(self._newest, used)
+        self._written += 1
+        if self._written >= self.SWEEP_EVERY:
+            self._written = 0
+            out.changelog += self._sweep()
+
+    def _state(self, partition: int, identifier: str) -> LinkState | None:
+        saved = self.store.get(partition, identifier)
+        if saved is None:
+            return None
+        cached = self._decoded.get((partition, identifier))
+        if cached is not None and cached[0] is saved:  # still the bytes it was decoded from
+            self._decoded.move_to_end((partition, identifier))
+            return cached[1]
+        state = LinkState.model_validate_json(saved)
+        self._remember(partition, identifier, saved, state)
+        return state
+
+    def _remember(self, partition: int, identifier: str, saved: bytes, state: LinkState) -> None:
+        self._decoded[(partition, identifier)] = (saved, state)
+        self._decoded.move_to_end((partition, identifier))
+        if len(self._decoded) > DECODED_CACHE:
+            self._decoded.popitem(last=False)
+
+    def _sweep(self) -> list[OutRecord]:
+        """Forget identifiers unused for longer than the horizon (their uses could no longer
+        take part in a network); a tombstone each for the changelog. Identifiers restored
+        from the changelog count as used at the first sweep that sees them."""
+        cutoff = self._newest - HORIZON.total_seconds()
+        gone = []
+        for partition, table in self.store.partitions.items():
+            for key in table:
+                used = self._last_used.setdefault((partition, key), self._newest)
+                if used < cutoff:
+                    gone.append((partition, key))
+        for partition, key in gone:
+            del self._last_used[(partition, key)]
+        return [self.store.delete(p, key) for p, key in gone]
 
     def _alert(self, alert_id: str, spec: LinkRuleSpec[Any], link: Link, network: Any) -> Alert | None:
         severity = severity_of(network.score, self.settings.scoring)

@@ -9,11 +9,17 @@ and alerts carry no phone number, email or address in clear.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from schemas import Event, FreightEvent, PassengerEvent, stable_id
-from schemas.link import IdentifierKind, Link, LinkMember
+import orjson
+
+from schemas import SCHEMA_VERSION, Event, FreightEvent, PassengerEvent, stable_id
+from schemas.link import IdentifierKind, Link
+
+_NOT_DIGIT = re.compile(r"[^0-9]")
+_NOT_WORD = re.compile(r"[^0-9a-z]")
 
 
 def phone_key(phone: str) -> str | None:
@@ -24,7 +30,7 @@ def phone_key(phone: str) -> str | None:
     >>> phone_key("123") is None
     True
     """
-    digits = "".join(c for c in phone.replace("(0)", "") if c.isascii() and c.isdigit())
+    digits = _NOT_DIGIT.sub("", phone.replace("(0)", ""))
     digits = digits[2:] if digits.startswith("00") else digits
     return digits if len(digits) >= 7 else None
 
@@ -42,62 +48,75 @@ def address_key(line: str) -> str | None:
     >>> address_key("12 Sample Street, Leeds, LS1 1AA"), address_key("12 sample st")
     ('12samplestreet', '12samplest')
     """
-    folded = "".join(c for c in line.split(",", 1)[0].lower() if c.isalnum())
+    folded = _NOT_WORD.sub("", line.split(",", 1)[0].lower())
     return folded if len(folded) >= 6 else None
 
 
-def _id(kind: IdentifierKind, value: str) -> str:
-    return stable_id(kind, value)
+def link_records(event: Event, received_at: datetime, flagged: bool) -> list[tuple[bytes, bytes]]:
+    """Each identifier of the event as a ``links`` record: (identifier id, Link JSON).
 
-
-def links_of(event: Event, received_at: datetime, flagged: bool) -> Iterator[Link]:
-    """A Link for each identifier of the event: a booking's contacts, card and address; a
-    consignment's containers (timed by expected arrival) and its traders' contacts and
-    addresses. None for vessels yet."""
+    A booking's contacts, card and address; a consignment's containers (timed by
+    expected arrival) and its traders' contacts and addresses. None for vessels yet.
+    The JSON is built directly (it runs for every event; pydantic here cost ~30 us an
+    event); tests/unit/test_link.py holds it to the ``Link`` contract.
+    """
+    uses: list[tuple[IdentifierKind, str | None, dict[str, object]]] = []
     if isinstance(event, PassengerEvent) and event.booking is not None:
         b = event.booking
         route = f"{event.route[0]}-{event.route[-1]}" if event.route else (
             f"{event.flight.departure_airport}-{event.flight.arrival_airport}")
-        member = LinkMember(
-            event_id=event.event_id, mode="passenger", holder=f"pnr:{b.record_locator}"[:120],
-            role="booking", route=route, occurred_at=event.occurred_at, received_at=received_at,
-            flagged=flagged,
-        )
-        found: list[tuple[IdentifierKind, str | None]] = [("phone", phone_key(p)) for p in b.phones]
-        found += [("email", email_key(e)) for e in b.emails]
+        member = _member(event.event_id, "passenger", f"pnr:{b.record_locator}", "booking",
+                         event.occurred_at, received_at, flagged, route=route)
+        uses += [("phone", phone_key(x), member) for x in b.phones]
+        uses += [("email", email_key(x), member) for x in b.emails]
         if b.payment_instrument_hash:
-            found.append(("card", b.payment_instrument_hash))
+            uses.append(("card", b.payment_instrument_hash, member))
         if b.address is not None:
-            found.append(("address", address_key(b.address.line)))
-        for kind, value in dict.fromkeys(found):
-            if value:
-                yield Link(identifier=_id(kind, value), kind=kind, member=member)
-    if isinstance(event, FreightEvent):
+            uses.append(("address", address_key(b.address.line), member))
+    elif isinstance(event, FreightEvent):
         means = event.means
-        carrier = means.vessel_imo or means.flight or means.vehicle_registration
-        goods = LinkMember(
-            event_id=event.event_id, mode="freight", holder=f"decl:{event.declaration_id}"[:120],
-            role="goods", carrier=carrier, occurred_at=event.expected_arrival.at,
-            received_at=received_at, flagged=flagged,
-        )
-        for number in dict.fromkeys(c.replace(" ", "").upper() for g in event.goods for c in g.containers):
-            yield Link(identifier=_id("container", number), kind="container", member=goods)
+        goods = _member(event.event_id, "freight", f"decl:{event.declaration_id}", "goods",
+                        event.expected_arrival.at, received_at, flagged,
+                        carrier=means.vessel_imo or means.flight or means.vehicle_registration)
+        boxes = dict.fromkeys(c.replace(" ", "").upper() for g in event.goods for c in g.containers)
+        uses += [("container", box, goods) for box in boxes]
         for role, party in (("consignor", event.consignor), ("consignee", event.consignee),
                             ("notify_party", event.notify_party)):
             if party is None:
                 continue
-            member = LinkMember(
-                event_id=event.event_id, mode="freight", holder=f"decl:{event.declaration_id}:{role}"[:120],
-                role=role, occurred_at=event.occurred_at,  # type: ignore[arg-type]
-                received_at=received_at, flagged=flagged,
-            )
-            parts: list[tuple[IdentifierKind, str | None]] = []
+            member = _member(event.event_id, "freight", f"decl:{event.declaration_id}:{role}", role,
+                             event.occurred_at, received_at, flagged)
             if party.phone:
-                parts.append(("phone", phone_key(party.phone)))
+                uses.append(("phone", phone_key(party.phone), member))
             if party.email:
-                parts.append(("email", email_key(party.email)))
+                uses.append(("email", email_key(party.email), member))
             if party.address:
-                parts.append(("address", address_key(party.address)))
-            for kind, value in dict.fromkeys(parts):
-                if value:
-                    yield Link(identifier=_id(kind, value), kind=kind, member=member)
+                uses.append(("address", address_key(party.address), member))
+    out: dict[bytes, bytes] = {}
+    for kind, value, member in uses:
+        if value:
+            identifier = stable_id(kind, value)
+            key = identifier.encode("ascii") + b"|" + str(member["holder"]).encode()
+            out.setdefault(key, orjson.dumps(
+                {"schema_version": SCHEMA_VERSION, "identifier": identifier, "kind": kind, "member": member},
+                option=orjson.OPT_UTC_Z,
+            ))
+    return [(key.split(b"|", 1)[0], value) for key, value in out.items()]
+
+
+def _member(
+    event_id: str, mode: str, holder: str, role: str, occurred_at: datetime, received_at: datetime,
+    flagged: bool, route: str | None = None, carrier: str | None = None,
+) -> dict[str, object]:
+    return {
+        "schema_version": SCHEMA_VERSION, "event_id": event_id, "mode": mode, "holder": holder[:120],
+        "role": role, "route": route, "carrier": carrier, "occurred_at": occurred_at,
+        "received_at": received_at, "flagged": flagged,
+    }
+
+
+def links_of(event: Event, received_at: datetime, flagged: bool) -> Iterator[Link]:
+    """The event's links as ``Link`` models (for tools and tests; the hot path keeps the
+    bytes of ``link_records``)."""
+    for _, value in link_records(event, received_at, flagged):
+        yield Link.model_validate_json(value)

@@ -341,6 +341,7 @@ class TrafficGenerator:
         self._vessels = [self._new_vessel(i) for i in range(VESSEL_COUNT)]
         self._vessel_queue: list[int] = []
         self._boxes: set[str] = set()
+        self._contacts = 0
         # Fixed pools so the same traders recur, as they do in real declarations.
         self._consignors = {
             code: [self._trader(country) for _ in range(3)]
@@ -482,12 +483,16 @@ class TrafficGenerator:
         }
         if payment == "card":
             booking["payment_instrument_hash"] = f"{rng.getrandbits(128):032x}"
-        # Ofcom reserves 07700 900000-900999 for fiction; example.com is reserved (RFC 2606).
-        booking["phones"] = [f"+447700900{rng.randrange(1000):03d}"]
-        booking["emails"] = [f"{given}.{surname}{rng.randrange(100)}@example.com".lower()]
+        # Every traveller their own phone and email, as in life: +999 is a country code
+        # ITU has not assigned (so the numbers are plainly fake), example.com is
+        # reserved (RFC 2606). Shared contacts are what networks are made of, so the
+        # background must not share them by chance.
+        self._contacts += 1
+        booking["phones"] = [f"+999{self.seed % 1000:03d}{self._contacts:07d}"]
+        booking["emails"] = [f"{given}.{surname}.{self._contacts}@example.com".lower()]
         if rng.random() < 0.5:
             booking["address"] = {
-                "line": f"{rng.randint(1, 250)} {rng.choice(STREETS)}",
+                "line": f"{rng.randint(1, 9999)} {rng.choice(STREETS)}",
                 "city": rng.choice(CITIES),
                 "country": "GBR",
             }

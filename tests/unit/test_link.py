@@ -204,3 +204,17 @@ def test_network_command_on_feed_files(tmp_path: Path) -> None:
     assert alert.event_id in result.output and "as booking" in result.output
     missing = runner.invoke(app, ["network", "phone-nothing", *files])
     assert missing.exit_code == 1 and "not in the link graph" in missing.output
+
+
+def test_identifiers_unused_past_the_horizon_are_swept() -> None:
+    """Old identifiers are forgotten, with a tombstone each; recent ones stay."""
+    hop = LinkHop(Settings(), link_store(Settings()))
+    hop.SWEEP_EVERY = 3
+    old = Link(identifier=stable_id("phone", "old"), kind="phone", member=booking(1))
+    recent = [Link(identifier=stable_id("phone", f"r{n}"), kind="phone", member=booking(n, days=40))
+              for n in (2, 3)]
+    out = hop.run([RawMessage(value=k.model_dump_json().encode(), topic="links", partition=0)
+                   for k in (old, *recent)])
+    tombstones = [r for r in out.changelog if r.value is None]
+    assert [r.key for r in tombstones] == [old.identifier.encode()]
+    assert set(hop.store.partitions[0]) == {k.identifier for k in recent}
