@@ -61,7 +61,9 @@ def link_records(event: Event, received_at: datetime, flagged: bool) -> list[tup
     event); tests/unit/test_link.py holds it to the ``Link`` contract.
     """
     uses: list[tuple[IdentifierKind, str | None, dict[str, object]]] = []
-    if isinstance(event, PassengerEvent) and event.booking is not None:
+    # A manifest's event carries the booking only once the join gave it the PNR's: the
+    # PNR's own event has already linked it, and a second copy would only cost.
+    if isinstance(event, PassengerEvent) and event.booking is not None and event.source != "api":
         b = event.booking
         route = f"{event.route[0]}-{event.route[-1]}" if event.route else (
             f"{event.flight.departure_airport}-{event.flight.arrival_airport}")
