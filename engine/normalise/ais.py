@@ -46,6 +46,7 @@ from pyais.messages import AISSentence, NMEAMessage, NMEASentenceFactory, TagBlo
 from pyais.util import get_country
 from pydantic import ValidationError
 
+from engine.errors import InvalidMessage
 from engine.messages import FeedResult, RawMessage, describe_validation_error
 from schemas import VesselEvent, stable_id
 from schemas.codes import imo_valid
@@ -81,14 +82,14 @@ def flag_of(mmsi: str) -> str | None:
     return None if code == "NA" else code
 
 
-class _Refused(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
-
 
 def parse_ais(raw: RawMessage) -> FeedResult:
-    """Every sentence group of one message, as a VesselEvent or a refusal. Never raises."""
+    """Every sentence group of one message, as a VesselEvent or a refusal. Raises
+    InvalidMessage only for a broker timestamp that is no time (the whole message is
+    refused then); nothing else is raised."""
+    # Read once, outside the per-group refusals: a message whose broker time is no time is
+    # refused whole (invalid_timestamp), as the normalise stage does for any message.
+    received = raw.received_at()
     result = FeedResult()
     # (sequential id, channel) -> the fragments so far and their lines.
     pending: dict[tuple[int | None, str], list[_Line]] = {}
@@ -122,7 +123,7 @@ def parse_ais(raw: RawMessage) -> FeedResult:
             continue
         try:
             sentence = _sentence(line)
-        except _Refused as exc:
+        except InvalidMessage as exc:
             refuse([line], exc.reason, exc.detail)
             continue
         if sentence.sentence.frag_cnt == 1:
@@ -144,9 +145,9 @@ def parse_ais(raw: RawMessage) -> FeedResult:
             group_lines = parts
         lines = [g.raw for g in group_lines]
         try:
-            result.events.append((_event(raw, group_lines), b"\n".join(lines)))
+            result.events.append((_event(received, group_lines), b"\n".join(lines)))
             settle(result.events, lines)
-        except _Refused as exc:
+        except InvalidMessage as exc:
             refuse(lines, exc.reason, exc.detail)
     for parts in pending.values():
         refuse([p.raw for p in parts], "ais_incomplete_multipart",
@@ -186,7 +187,7 @@ def _tag_group(line: bytes) -> bytes | None:
 
 def _sentence(line: bytes) -> _Line:
     if len(line) > MAX_GROUP_BYTES:
-        raise _Refused("ais_invalid_sentence", f"a line of {len(line)} bytes, limit {MAX_GROUP_BYTES}")
+        raise InvalidMessage("ais_invalid_sentence", f"a line of {len(line)} bytes, limit {MAX_GROUP_BYTES}")
     text, received = line, None
     uscg = _USCG_TRAILER.match(line)
     if uscg:  # the USCG's receivers append their own fields after the checksum
@@ -195,13 +196,17 @@ def _sentence(line: bytes) -> _Line:
     try:
         sentence = NMEASentenceFactory.produce(text)
     except AISBaseException as exc:
-        raise _Refused("ais_invalid_sentence", f"{type(exc).__name__}: not an AIS NMEA sentence") from None
+        raise InvalidMessage(
+            "ais_invalid_sentence", f"{type(exc).__name__}: not an AIS NMEA sentence"
+        ) from None
     except Exception as exc:  # pyais raising something else on odd bytes
-        raise _Refused("ais_invalid_sentence", type(exc).__name__) from None
+        raise InvalidMessage("ais_invalid_sentence", type(exc).__name__) from None
     if not isinstance(sentence, AISSentence):
-        raise _Refused("ais_unsupported_sentence", f"a {type(sentence).__name__}, not !xxVDM/!xxVDO")
+        raise InvalidMessage("ais_unsupported_sentence", f"a {type(sentence).__name__}, not !xxVDM/!xxVDO")
     if not sentence.is_valid:
-        raise _Refused("ais_bad_checksum", f"checksum {sentence.checksum:02X} does not match the sentence")
+        raise InvalidMessage(
+            "ais_bad_checksum", f"checksum {sentence.checksum:02X} does not match the sentence"
+        )
     return _Line(sentence, line, received)
 
 
@@ -213,7 +218,7 @@ def _uscg_time(fields: bytes) -> datetime | None:
     return datetime.fromtimestamp(int(last), tz=UTC)
 
 
-def _event(raw: RawMessage, lines: list[_Line]) -> VesselEvent:
+def _event(received: datetime, lines: list[_Line]) -> VesselEvent:
     ordered = sorted((line.sentence for line in lines), key=lambda s: s.frag_num)
     # Feeds put the tag block on the first fragment, or on each; take the first there is.
     tag_block = next((p.tag_block for p in ordered if p.tag_block is not None), None)
@@ -221,17 +226,16 @@ def _event(raw: RawMessage, lines: list[_Line]) -> VesselEvent:
     try:
         decoded = message.decode()
     except AISBaseException as exc:
-        raise _Refused("ais_undecodable", type(exc).__name__) from None
+        raise InvalidMessage("ais_undecodable", type(exc).__name__) from None
     except Exception as exc:  # a payload too short for its type, and the like
-        raise _Refused("ais_undecodable", type(exc).__name__) from None
+        raise InvalidMessage("ais_undecodable", type(exc).__name__) from None
     msg_type = int(decoded.msg_type)
     if msg_type not in POSITION_TYPES and msg_type not in VOYAGE_TYPES:
-        raise _Refused("ais_unsupported_type", f"message type {msg_type}")
+        raise InvalidMessage("ais_unsupported_type", f"message type {msg_type}")
     fields: dict[str, Any] = decoded.asdict()
     mmsi = f"{int(fields['mmsi']):09d}"
     if len(mmsi) != 9:
-        raise _Refused("ais_invalid_mmsi", "the MMSI has more than nine digits")
-    received = raw.received_at()
+        raise InvalidMessage("ais_invalid_mmsi", "the MMSI has more than nine digits")
     stamped = _tag_time(tag_block, received) or next((x.received for x in lines if x.received), None)
     second = fields.get("second") if msg_type in POSITION_TYPES else None
     observed = stamped or _with_second(received, second)
@@ -250,7 +254,7 @@ def _event(raw: RawMessage, lines: list[_Line]) -> VesselEvent:
             **report,
         )
     except ValidationError as exc:
-        raise _Refused("invalid_schema", describe_validation_error(exc)) from None
+        raise InvalidMessage("invalid_schema", describe_validation_error(exc)) from None
 
 
 def _tag_time(tag_block: TagBlock | None, received: datetime) -> datetime | None:
@@ -263,7 +267,7 @@ def _tag_time(tag_block: TagBlock | None, received: datetime) -> datetime | None
         tag_block.init()
         stamp = tag_block.receiver_timestamp
     except Exception:
-        raise _Refused("ais_invalid_tag_block", "the tag block cannot be read") from None
+        raise InvalidMessage("ais_invalid_tag_block", "the tag block cannot be read") from None
     if stamp is None:
         return None
     try:
@@ -272,7 +276,7 @@ def _tag_time(tag_block: TagBlock | None, received: datetime) -> datetime | None
             seconds /= 1000
         at = datetime.fromtimestamp(seconds, tz=UTC)
     except (ValueError, OverflowError, OSError):
-        raise _Refused("ais_invalid_tag_block", "the c: timestamp is not a time") from None
+        raise InvalidMessage("ais_invalid_tag_block", "the c: timestamp is not a time") from None
     return at if _EARLIEST_STAMP <= at <= received + timedelta(days=1) else None
 
 

@@ -104,11 +104,6 @@ _PHONE_SEPARATORS = re.compile(r"[ ().-]")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
-class _Refused(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
-
 
 def parse_declaration(raw: RawMessage) -> FeedResult:
     """One declaration message as one FreightEvent, or one refusal of the whole message.
@@ -118,7 +113,7 @@ def parse_declaration(raw: RawMessage) -> FeedResult:
     result = FeedResult()
     try:
         result.events.append((_event(raw), raw.value))
-    except _Refused as exc:
+    except InvalidMessage as exc:
         result.refused.append((raw.value, exc.reason, exc.detail))
     except Exception as exc:  # a parser defect must cost one message, not the worker
         result.refused.append((raw.value, PARSER_ERROR, type(exc).__name__))
@@ -148,12 +143,12 @@ def _event(raw: RawMessage) -> FreightEvent:
         received = raw.received_at()
     except InvalidMessage as exc:
         reason = exc.reason if exc.reason.startswith("declaration_") else f"declaration_{exc.reason}"
-        raise _Refused(reason, exc.detail) from None
+        raise InvalidMessage(reason, exc.detail) from None
     try:
         return event_of(doc, received_at=received)
     except ValidationError as exc:
         # The declaration's rules are meant to be at least as strict as the event's.
-        raise _Refused(
+        raise InvalidMessage(
             PARSER_ERROR, f"the declaration does not fit a FreightEvent: {describe_validation_error(exc)}"
         ) from None
 

@@ -170,11 +170,6 @@ _FORMAT_BY_LENGTH = {length: code for code, length in _DATE_FORMATS.items()}
 _WHITESPACE = b" \t\r\n"
 
 
-class _Refused(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
-
 
 @dataclass(frozen=True, slots=True)
 class _Segment:
@@ -264,23 +259,17 @@ def parse_paxlst(raw: RawMessage) -> FeedResult:
     """Every traveller of one PAXLST interchange, as a PassengerEvent or a refusal. Never raises."""
     try:
         return _parse(raw)
-    except _Refused as exc:
+    except InvalidMessage as exc:
         return FeedResult(refused=[(raw.value, exc.reason, exc.detail)])
     except Exception as exc:  # a reader bug must cost this message, not the worker
         return FeedResult(refused=[(raw.value, "paxlst_internal_error", type(exc).__name__)])
-
-
-def looks_like_paxlst(value: bytes) -> bool:
-    """True when a message starts like an EDIFACT interchange (UNA or UNB)."""
-    head = value[:16].removeprefix(b"\xef\xbb\xbf").lstrip(_WHITESPACE)[:3]
-    return head in (b"UNA", b"UNB")
 
 
 def _parse(raw: RawMessage) -> FeedResult:
     try:
         received = raw.received_at()
     except InvalidMessage as exc:
-        raise _Refused("paxlst_invalid_timestamp", exc.detail) from None
+        raise InvalidMessage("paxlst_invalid_timestamp", exc.detail) from None
     text, characters = _decode(raw.value)
     segments = _tokenise(text, characters)
     interchange = _envelope(segments)
@@ -298,7 +287,7 @@ def _parse(raw: RawMessage) -> FeedResult:
     for message in interchange.messages:
         try:
             layouts.append(_layout(message))
-        except _Refused as exc:
+        except InvalidMessage as exc:
             refuse(exc.reason, exc.detail)
     totals: dict[tuple[str, str], int] = {}
     for layout in layouts:
@@ -309,7 +298,7 @@ def _parse(raw: RawMessage) -> FeedResult:
         label = layout.message.label
         try:
             header = _header(layout, context)
-        except _Refused as exc:
+        except InvalidMessage as exc:
             refuse(exc.reason, f"{label}: {exc.detail}")
             continue
         if not layout.groups:
@@ -318,7 +307,7 @@ def _parse(raw: RawMessage) -> FeedResult:
         for group in layout.groups:
             try:
                 result.events.append((_event(group, header, context), raw.value))
-            except _Refused as exc:
+            except InvalidMessage as exc:
                 refuse(exc.reason, f"{label}, traveller at segment {group[0].number}: {exc.detail}")
         problem = _count_problem(layout, totals)
         if problem is not None:
@@ -337,13 +326,15 @@ def _decode(value: bytes) -> tuple[str, Characters]:
     service = DEFAULT_SERVICE
     if data.startswith(b"UNA"):
         if len(data) < 9:
-            raise _Refused("paxlst_syntax", "the UNA segment is cut short (it needs six service characters)")
+            raise InvalidMessage(
+                "paxlst_syntax", "the UNA segment is cut short (it needs six service characters)"
+            )
         service = data[3:9].decode("latin-1")
         data = data[9:].lstrip(_WHITESPACE)
         _check_service(service)
     component, element, terminator = service[0], service[1], service[5]
     if not data.startswith(b"UNB" + element.encode("ascii")):
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_no_interchange", "no UNB (interchange header) at the start, after the optional UNA"
         )
     identifier = ""
@@ -353,7 +344,7 @@ def _decode(value: bytes) -> tuple[str, Characters]:
         identifier += char
     encoding = ENCODINGS.get(identifier)
     if encoding is None:
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_unknown_syntax",
             "UNB element 1: the syntax identifier is not one of UNOA-UNOK, UNOW, UNOY, IATA, IATB",
         )
@@ -366,7 +357,7 @@ def _check_service(service: str) -> None:
     if len(set(separators)) != 4 or any(
         not c.isascii() or c.isalnum() or c.isspace() for c in separators
     ):
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_syntax",
             "UNA: the component, element, release and segment characters must be four "
             "different ASCII punctuation characters",
@@ -381,14 +372,14 @@ def _text(data: bytes, encoding: str, offset: int) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         if encoding in ("ascii", "utf-8"):
-            raise _Refused(
+            raise InvalidMessage(
                 "paxlst_undecodable",
                 f"byte {offset + exc.start} is not valid in the character set UNB element 1 names",
             ) from None
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_undecodable",
             f"byte {offset + exc.start} is not valid in the character set UNB element 1 names",
         ) from None
@@ -402,7 +393,7 @@ def _tokenise(text: str, characters: Characters) -> list[_Segment]:
         number = len(segments) + 1
         tag = elements[0][0]
         if not _TAG.fullmatch(tag):
-            raise _Refused("paxlst_syntax", f"segment {number}: the tag is not three capital letters")
+            raise InvalidMessage("paxlst_syntax", f"segment {number}: the tag is not three capital letters")
         segments.append(_Segment(tag, tuple(tuple(e) for e in elements[1:]), number))
 
     try:
@@ -422,9 +413,11 @@ def _tokenise(text: str, characters: Characters) -> list[_Segment]:
             if "ewline" in str(exc)
             else "the input ends inside the segment"
         )
-        raise _Refused("paxlst_syntax", f"segment {len(segments) + 1}: {why}") from None
+        raise InvalidMessage("paxlst_syntax", f"segment {len(segments) + 1}: {why}") from None
     if elements != [[""]]:
-        raise _Refused("paxlst_syntax", f"segment {len(segments) + 1}: the input ends inside the segment")
+        raise InvalidMessage(
+            "paxlst_syntax", f"segment {len(segments) + 1}: the input ends inside the segment"
+        )
     return segments
 
 
@@ -433,7 +426,7 @@ def _tokenise(text: str, characters: Characters) -> list[_Segment]:
 
 def _envelope(segments: list[_Segment]) -> _Interchange:
     if not segments or segments[0].tag != "UNB":
-        raise _Refused("paxlst_no_interchange", "no UNB (interchange header) at the start")
+        raise InvalidMessage("paxlst_no_interchange", "no UNB (interchange header) at the start")
     header = segments[0]
     messages: list[_Message] = []
     notes: list[tuple[str, str]] = []
@@ -507,9 +500,9 @@ def _envelope(segments: list[_Segment]) -> _Interchange:
     flush_stray()
     if trailer is None:
         last = segments[-1].number
-        raise _Refused("paxlst_truncated", f"no UNZ: the interchange ends after segment {last}")
+        raise InvalidMessage("paxlst_truncated", f"no UNZ: the interchange ends after segment {last}")
     if not messages:
-        raise _Refused("paxlst_envelope", "the interchange holds no message (no UNH)")
+        raise InvalidMessage("paxlst_envelope", "the interchange holds no message (no UNH)")
     if trailing:
         notes.append((
             "paxlst_trailing_data",
@@ -527,7 +520,7 @@ def _preparation_time(unb: _Segment, received: datetime) -> datetime:
     day, time = unb.value(4, 1), unb.value(4, 2)
     problem = "UNB element 4: the preparation date and time are not a valid date and time"
     if not (_DIGITS.fullmatch(day) and len(day) in (6, 8) and _DIGITS.fullmatch(time) and len(time) == 4):
-        raise _Refused("paxlst_bad_date", problem)
+        raise InvalidMessage("paxlst_bad_date", problem)
     try:
         if len(day) == 6:
             year = _century(int(day[:2]), int(day[2:4]), int(day[4:6]), received.date(), past_only=False)
@@ -535,7 +528,7 @@ def _preparation_time(unb: _Segment, received: datetime) -> datetime:
             year = int(day[:4])
         return datetime(year, int(day[-4:-2]), int(day[-2:]), int(time[:2]), int(time[2:]), tzinfo=UTC)
     except ValueError:
-        raise _Refused("paxlst_bad_date", problem) from None
+        raise InvalidMessage("paxlst_bad_date", problem) from None
 
 
 # -- one message --
@@ -545,7 +538,9 @@ def _layout(message: _Message) -> _Layout:
     """Check a message's envelope and cut it into header, traveller groups and totals."""
     trailer = message.trailer
     if trailer is None:
-        raise _Refused("paxlst_envelope", f"{message.label} has no UNT before the next envelope segment")
+        raise InvalidMessage(
+            "paxlst_envelope", f"{message.label} has no UNT before the next envelope segment"
+        )
     notes: list[tuple[str, str]] = []
     if not _count_is(trailer, len(message.body) + 2):
         notes.append((
@@ -556,12 +551,14 @@ def _layout(message: _Message) -> _Layout:
     if trailer.value(2) != message.header.value(1):
         notes.append(("paxlst_envelope", f"{message.label}: UNT element 2 does not repeat the UNH reference"))
     if message.header.value(2, 1) != "PAXLST":
-        raise _Refused("paxlst_not_paxlst", f"{message.label}: UNH element 2 names another message type")
+        raise InvalidMessage(
+            "paxlst_not_paxlst", f"{message.label}: UNH element 2 names another message type"
+        )
     bgm = next((s for s in message.body if s.tag == "BGM"), None)
     if bgm is None:
-        raise _Refused("paxlst_unknown_list", f"{message.label} has no BGM (which list it is)")
+        raise InvalidMessage("paxlst_unknown_list", f"{message.label} has no BGM (which list it is)")
     if bgm.value(1, 1) not in LIST_TYPES:
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_unknown_list",
             f"{message.label}: {bgm.where} element 1 is not a passenger (745, 266) or crew (250, 336) list",
         )
@@ -592,7 +589,7 @@ def _header(layout: _Layout, context: _Context) -> _Header:
         reporting_party = (name or party.value(2).strip())[:100] or None
     starts = [i for i, s in enumerate(segments) if s.tag == "TDT"]
     if not starts:
-        raise _Refused("paxlst_no_flight", "no TDT (flight details) before the travellers")
+        raise InvalidMessage("paxlst_no_flight", "no TDT (flight details) before the travellers")
     legs = [
         (segments[start], segments[start + 1 : end])
         for start, end in zip(starts, [*starts[1:], len(segments)], strict=True)
@@ -618,7 +615,7 @@ def _header(layout: _Layout, context: _Context) -> _Header:
 
     departure_loc, arrival_loc = ends
     if departure_loc is None or arrival_loc is None:
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_bad_flight",
             f"the TDT at segment {tdt.number} has no LOC+125 (departure) or LOC+87 (arrival)",
         )
@@ -626,7 +623,7 @@ def _header(layout: _Layout, context: _Context) -> _Header:
     route = _route([g for _, g in legs])
     departure_dtm, arrival_dtm = first("DTM", "189"), first("DTM", "232")
     if departure_dtm is None or arrival_dtm is None:
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_bad_flight",
             f"the TDT at segment {tdt.number} has no DTM+189 (departure) or DTM+232 (arrival)",
         )
@@ -643,7 +640,7 @@ def _header(layout: _Layout, context: _Context) -> _Header:
             scheduled_arrival=arrival.replace(tzinfo=airport_zone(arrival_airport)).astimezone(UTC),
         )
     except ValidationError as exc:
-        raise _Refused("paxlst_bad_flight", describe_validation_error(exc)) from None
+        raise InvalidMessage("paxlst_bad_flight", describe_validation_error(exc)) from None
     return _Header(flight, route, reporting_party, LIST_TYPES[layout.list_code], departure.date())
 
 
@@ -691,18 +688,20 @@ def _designator(tdt: _Segment) -> tuple[str, str]:
     else:
         match = _DESIGNATOR.fullmatch(designator)
         if match is None:
-            raise _Refused("paxlst_bad_flight", problem)
+            raise InvalidMessage("paxlst_bad_flight", problem)
         carrier, number = match.groups()
     parts = _FLIGHT_NUMBER.fullmatch(number)
     if parts is None or carrier.isdigit():
-        raise _Refused("paxlst_bad_flight", problem)
+        raise InvalidMessage("paxlst_bad_flight", problem)
     return carrier, str(int(parts.group(1))) + parts.group(2)
 
 
 def _airport(loc: _Segment) -> str:
     code = loc.value(2, 1).strip().upper()
     if not _AIRPORT.fullmatch(code):
-        raise _Refused("paxlst_bad_flight", f"{loc.where} element 2 is not a three-letter IATA airport code")
+        raise InvalidMessage(
+            "paxlst_bad_flight", f"{loc.where} element 2 is not a three-letter IATA airport code"
+        )
     return code
 
 
@@ -731,14 +730,14 @@ def _event(group: list[_Segment], header: _Header, context: _Context) -> Passeng
     nad = group[0]
     qualifier = nad.value(1)
     if qualifier not in TRAVELLER_TYPES:
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_invalid_traveller", f"{nad.where} element 1 is not a traveller (FL, FM, DDT, DDU)"
         )
     role = TRAVELLER_TYPES[qualifier] or header.role
     names = nad.components(4)
     surname = names[0].strip() if names else ""
     if not surname:
-        raise _Refused("paxlst_no_name", f"{nad.where} element 4 has no surname")
+        raise InvalidMessage("paxlst_no_name", f"{nad.where} element 4 has no surname")
     given_names = " ".join(p.strip() for p in names[1:5] if p.strip())
 
     sex: Sex | None = None
@@ -763,14 +762,16 @@ def _event(group: list[_Segment], header: _Header, context: _Context) -> Passeng
         if kind == ("ATT", "2"):
             code = seg.value(3, 1).strip().upper()
             if code and code not in SEXES:
-                raise _Refused(
+                raise InvalidMessage(
                     "paxlst_invalid_traveller", f"{seg.where} element 3 is not a sex code (F, M, X, U)"
                 )
             sex = SEXES.get(code)
         elif kind == ("DTM", "329"):
             birth = _datetime(seg, header.departure_day, past_only=True).date()
             if birth > header.departure_day:
-                raise _Refused("paxlst_bad_date", f"{seg.where}: the date of birth is after the departure")
+                raise InvalidMessage(
+                    "paxlst_bad_date", f"{seg.where}: the date of birth is after the departure"
+                )
         elif kind == ("NAT", "2"):
             nationality = _country(seg, 2)
         elif kind == ("LOC", "174"):
@@ -801,7 +802,7 @@ def _event(group: list[_Segment], header: _Header, context: _Context) -> Passeng
             reporting_party=header.reporting_party,
         )
     except ValidationError as exc:
-        raise _Refused("paxlst_invalid_traveller", describe_validation_error(exc)) from None
+        raise InvalidMessage("paxlst_invalid_traveller", describe_validation_error(exc)) from None
 
 
 def _document(documents: Sequence[list[_Segment]], departure_day: date) -> TravelDocument | None:
@@ -815,7 +816,7 @@ def _document(documents: Sequence[list[_Segment]], departure_day: date) -> Trave
         return None
     preferred = next((d for d in documents if document_type(d[0].value(1, 1)) != "visa"), documents[0])
     if not preferred[0].value(2, 1).strip():
-        raise _Refused("paxlst_bad_document", f"{preferred[0].where} element 2 has no document number")
+        raise InvalidMessage("paxlst_bad_document", f"{preferred[0].where} element 2 has no document number")
     usable = [d for d in documents if d[0].value(2, 1).strip() and any(s.tag == "LOC" for s in d[1:])]
     if not usable:
         return None
@@ -838,13 +839,15 @@ def _document(documents: Sequence[list[_Segment]], departure_day: date) -> Trave
             type=document_type(doc.value(1, 1)), number=number, issuing_state=issuing_state, expiry=expiry
         )
     except ValidationError as exc:
-        raise _Refused("paxlst_bad_document", f"{doc.where}: {describe_validation_error(exc)}") from None
+        raise InvalidMessage(
+            "paxlst_bad_document", f"{doc.where}: {describe_validation_error(exc)}"
+        ) from None
 
 
 def _country(seg: _Segment, element: int) -> str:
     code = seg.value(element, 1).strip()
     if not country3_valid(code):
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_bad_country", f"{seg.where} element {element} is not an ISO 3166-1 alpha-3 country code"
         )
     return code
@@ -855,11 +858,11 @@ def _datetime(seg: _Segment, near: date, *, past_only: bool) -> datetime:
     value, code = seg.value(1, 2).strip(), seg.value(1, 3).strip()
     code = code or _FORMAT_BY_LENGTH.get(len(value), "")
     if code not in _DATE_FORMATS:
-        raise _Refused(
+        raise InvalidMessage(
             "paxlst_bad_date", f"{seg.where} element 1: no date format this reader knows (101, 102, 201-204)"
         )
     if not _DIGITS.fullmatch(value) or len(value) != _DATE_FORMATS[code]:
-        raise _Refused("paxlst_bad_date", f"{seg.where} element 1 is not a date in format {code}")
+        raise InvalidMessage("paxlst_bad_date", f"{seg.where} element 1 is not a date in format {code}")
     short = code in ("101", "201")
     digits = value[2:] if short else value[4:]
     month, day = int(digits[0:2]), int(digits[2:4])
@@ -868,7 +871,7 @@ def _datetime(seg: _Segment, near: date, *, past_only: bool) -> datetime:
         year = _century(int(value[:2]), month, day, near, past_only=past_only) if short else int(value[:4])
         return datetime(year, month, day, hour, minute, second)
     except ValueError:
-        raise _Refused("paxlst_bad_date", f"{seg.where} element 1 is not a calendar date") from None
+        raise InvalidMessage("paxlst_bad_date", f"{seg.where} element 1 is not a calendar date") from None
 
 
 def _century(yy: int, month: int, day: int, near: date, *, past_only: bool) -> int:

@@ -175,7 +175,7 @@ from engine.errors import InvalidMessage
 from engine.messages import FeedResult, RawMessage, describe_validation_error
 from engine.normalise.travellers import airport_zone, document_type, name_key, pnr_source_id
 from schemas import PassengerEvent, stable_id
-from schemas.codes import country2_valid, country3_valid
+from schemas.codes import country2_valid, country3_valid, luhn_valid
 from schemas.passenger import Address, Booking, Flight, TravelDocument, Traveller
 
 PaymentType = Literal["card", "cash", "invoice", "voucher", "miles", "other"]
@@ -240,11 +240,6 @@ def card_hash(number: str, key: bytes) -> str:
     return hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()[:32]
 
 
-class _Refused(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
-
 
 # -- the syntax layer ------------------------------------------------------------------
 
@@ -306,7 +301,7 @@ def _decode(value: bytes) -> str:
     try:
         text = value.decode(codec)
     except UnicodeDecodeError as exc:
-        raise _Refused("pnrgov_undecodable", f"byte {exc.start} is not {codec} text") from None
+        raise InvalidMessage("pnrgov_undecodable", f"byte {exc.start} is not {codec} text") from None
     return text.lstrip("\ufeff \t\r\n")
 
 
@@ -331,14 +326,14 @@ def _read_segments(text: str) -> list[_Segment]:
                 )
                 segments.append(_Segment(str(read.tag), elements, len(segments) + 1))
     except Exception as exc:  # pydifact raises several kinds on bad input
-        raise _Refused(
+        raise InvalidMessage(
             "pnrgov_syntax",
             f"cannot split the interchange into segments after segment {len(segments)}: "
             f"{type(exc).__name__}",
         ) from None
     for seg in segments:
         if not _TAG.match(seg.tag):
-            raise _Refused("pnrgov_syntax", f"segment {seg.number} of the interchange has no valid tag")
+            raise InvalidMessage("pnrgov_syntax", f"segment {seg.number} of the interchange has no valid tag")
     return segments
 
 
@@ -364,20 +359,20 @@ def _count_is(seg: _Segment, expected: int) -> bool:
 def _envelope(segments: list[_Segment]) -> tuple[datetime, list[_Message]]:
     """The preparation time and the messages, renumbered from their UNH; or a refusal."""
     if not segments or segments[0].tag != "UNB":
-        raise _Refused("pnrgov_syntax", "the interchange does not start with UNB")
+        raise InvalidMessage("pnrgov_syntax", "the interchange does not start with UNB")
     unb = segments[0]
     if unb.get(1) not in SYNTAX_IDENTIFIERS:
-        raise _Refused("pnrgov_syntax", "UNB element 1: the syntax identifier is not IATA or UNOA-UNOY")
+        raise InvalidMessage("pnrgov_syntax", "UNB element 1: the syntax identifier is not IATA or UNOA-UNOY")
     prepared = _unb_time(unb)
     if len(segments) < 2 or segments[-1].tag != "UNZ":
-        raise _Refused("pnrgov_syntax", "the interchange does not end with UNZ")
+        raise InvalidMessage("pnrgov_syntax", "the interchange does not end with UNZ")
     messages: list[_Message] = []
     current: _Message | None = None
     group: _Segment | None = None
     in_group = groups = bare = 0
 
-    def broken(seg: _Segment, why: str) -> _Refused:
-        return _Refused("pnrgov_envelope", f"interchange {seg.at()}: {why}")
+    def broken(seg: _Segment, why: str) -> InvalidMessage:
+        return InvalidMessage("pnrgov_envelope", f"interchange {seg.at()}: {why}")
 
     for seg in segments[1:-1]:
         if seg.tag in ("UNA", "UNB", "UNZ"):
@@ -435,7 +430,7 @@ def _unb_time(unb: _Segment) -> datetime:
             raise ValueError
         return datetime.combine(on, _hhmm(clock), tzinfo=UTC)
     except ValueError:
-        raise _Refused(
+        raise InvalidMessage(
             "pnrgov_bad_date", f"interchange {unb.at(4)}: not a YYMMDD:HHMM preparation time"
         ) from None
 
@@ -483,11 +478,11 @@ def _local(on: str, at: str, airport: str, seg: _Segment, component: int) -> dat
     try:
         day = _ddmmyy(on)
     except ValueError:
-        raise _Refused("pnrgov_bad_date", f"{seg.at(1, component)}: not a DDMMYY date") from None
+        raise InvalidMessage("pnrgov_bad_date", f"{seg.at(1, component)}: not a DDMMYY date") from None
     try:
         clock = _hhmm(at)
     except ValueError:
-        raise _Refused("pnrgov_bad_date", f"{seg.at(1, component + 1)}: not an HHMM time") from None
+        raise InvalidMessage("pnrgov_bad_date", f"{seg.at(1, component + 1)}: not an HHMM time") from None
     return datetime.combine(day, clock, tzinfo=airport_zone(airport))
 
 
@@ -499,11 +494,11 @@ def _utc_stamp(seg: _Segment, element: int, day_at: int) -> datetime | None:
     try:
         day = _ddmmyy(day_text)
     except ValueError:
-        raise _Refused("pnrgov_bad_date", f"{seg.at(element, day_at)}: not a DDMMYY date") from None
+        raise InvalidMessage("pnrgov_bad_date", f"{seg.at(element, day_at)}: not a DDMMYY date") from None
     try:
         clock = _hhmm(clock_text) if clock_text else time(0, 0)
     except ValueError:
-        raise _Refused("pnrgov_bad_date", f"{seg.at(element, day_at + 1)}: not an HHMM time") from None
+        raise InvalidMessage("pnrgov_bad_date", f"{seg.at(element, day_at + 1)}: not an HHMM time") from None
     return datetime.combine(day, clock, tzinfo=UTC)
 
 
@@ -532,10 +527,10 @@ def _flight(tvl: _Segment, itinerary: Sequence[_Segment] = ()) -> Flight:
         (carrier, 4, "carrier", _CARRIER), (number, 5, "flight number", _FLIGHT_NUMBER),
     ):
         if not shape.match(value):
-            raise _Refused("pnrgov_bad_flight", f"{tvl.at(element, 1)}: no {what}, or not one")
+            raise InvalidMessage("pnrgov_bad_flight", f"{tvl.at(element, 1)}: no {what}, or not one")
     dep_day, dep_clock, arr_day, arr_clock = (tvl.get(1, c) for c in (1, 2, 3, 4))
     if not dep_day or not dep_clock or not arr_clock:
-        raise _Refused(
+        raise InvalidMessage(
             "pnrgov_bad_flight",
             f"{tvl.at(1)}: departure date and time and arrival time are needed (no arrival time "
             "in this TVL nor in an itinerary TVL of the same flight)",
@@ -550,7 +545,7 @@ def _flight(tvl: _Segment, itinerary: Sequence[_Segment] = ()) -> Flight:
             scheduled_departure=departure.astimezone(UTC), scheduled_arrival=arrival.astimezone(UTC),
         )
     except ValidationError as exc:
-        raise _Refused("pnrgov_bad_flight", f"{tvl.at()}: {describe_validation_error(exc)}") from None
+        raise InvalidMessage("pnrgov_bad_flight", f"{tvl.at()}: {describe_validation_error(exc)}") from None
 
 
 # -- a PNR -----------------------------------------------------------------------------
@@ -613,7 +608,7 @@ def _state(code: str, seg: _Segment, what: str) -> str | None:
     if len(code) == 2 and code in countries_by_alpha2:
         code = countries_by_alpha2[code].alpha3  # DOCS as some systems send it: /P/KR/...
     if not country3_valid(code):
-        raise _Refused("pnrgov_bad_docs", f"{seg.at(1, 9)}: the {what} is not an ISO 3166 country code")
+        raise InvalidMessage("pnrgov_bad_docs", f"{seg.at(1, 9)}: the {what} is not an ISO 3166 country code")
     return code
 
 
@@ -629,26 +624,30 @@ def _docs(seg: _Segment, reference: date) -> _Docs:
         try:
             return _ddmmmyy(text, reference, past=past)
         except ValueError:
-            raise _Refused(
+            raise InvalidMessage(
                 "pnrgov_bad_docs", f"{seg.at(1, 9)} field {field_no}: not a DDMMMYY date"
             ) from None
 
     issuing_state = _state(issuing, seg, "issuing state (field 2)")
     sex_code = _SEX.get(sex.upper()) if sex else None
     if sex and sex_code is None:
-        raise _Refused("pnrgov_bad_docs", f"{seg.at(1, 9)} field 6: sex is not M, F, MI, FI, X or U")
+        raise InvalidMessage("pnrgov_bad_docs", f"{seg.at(1, 9)} field 6: sex is not M, F, MI, FI, X or U")
     expires = day(expiry, 7, past=False)
     document = None
     if number:
         if issuing_state is None:
-            raise _Refused("pnrgov_bad_docs", f"{seg.at(1, 9)}: a document number without issuing state")
+            raise InvalidMessage(
+                "pnrgov_bad_docs", f"{seg.at(1, 9)}: a document number without issuing state"
+            )
         try:
             document = TravelDocument(
                 type=document_type(kind) if kind else "other",
                 number=number, issuing_state=issuing_state, expiry=expires,
             )
         except ValidationError as exc:
-            raise _Refused("pnrgov_bad_docs", f"{seg.at(1, 9)}: {describe_validation_error(exc)}") from None
+            raise InvalidMessage(
+                "pnrgov_bad_docs", f"{seg.at(1, 9)}: {describe_validation_error(exc)}"
+            ) from None
     return _Docs(
         ref=seg.get(2, 3), document=document, surname=surname, given=given,
         date_of_birth=day(born, 5, past=True), sex=sex_code,
@@ -714,7 +713,7 @@ def _read_pnr(segments: Sequence[_Segment], flight: Flight, reference: date) -> 
         elif tag == "EBD" and seg.get(2, 1):
             count = seg.get(2, 1)
             if not _DIGITS.match(count):
-                raise _Refused("pnrgov_bad_bags", f"{seg.at(2, 1)}: the number of bags is not a number")
+                raise InvalidMessage("pnrgov_bad_bags", f"{seg.at(2, 1)}: the number of bags is not a number")
             pnr.bags = (pnr.bags or 0) + int(count)
         elif tag == "TRI" and leg is not None:
             in_check_in, checked_in = True, None
@@ -732,7 +731,7 @@ def _read_pnr(segments: Sequence[_Segment], flight: Flight, reference: date) -> 
             if not dep and not arr:
                 continue  # a codeshare's operating flight, after its marketing TVL
             if not (_AIRPORT.match(dep) and _AIRPORT.match(arr)):
-                raise _Refused(
+                raise InvalidMessage(
                     "pnrgov_bad_itinerary", f"{seg.at(2)}: a leg without departure and arrival airports"
                 )
             leg, person, in_check_in = (dep, arr), None, False
@@ -791,11 +790,11 @@ def _address(seg: _Segment) -> Address | None:
     if not (street or city or country or postcode):
         return None
     if country and not (country2_valid(country) if len(country) == 2 else country3_valid(country)):
-        raise _Refused("pnrgov_bad_address", f"{seg.at(2, 6)}: the country is not an ISO 3166 code")
+        raise InvalidMessage("pnrgov_bad_address", f"{seg.at(2, 6)}: the country is not an ISO 3166 code")
     try:
         return Address(line=street, city=city or None, postcode=postcode or None, country=country or None)
     except ValidationError as exc:
-        raise _Refused("pnrgov_invalid_pnr", f"{seg.at(2)}: {describe_validation_error(exc)}") from None
+        raise InvalidMessage("pnrgov_invalid_pnr", f"{seg.at(2)}: {describe_validation_error(exc)}") from None
 
 
 def _payment(seg: _Segment, pnr: _Pnr) -> None:
@@ -861,13 +860,13 @@ class _Context:
 
 def _events(pnr: _Pnr, flight: Flight, ctx: _Context, first: _Segment) -> list[PassengerEvent]:
     if not pnr.locator:
-        raise _Refused("pnrgov_no_locator", f"{first.at()}: no RCI with a record locator")
+        raise InvalidMessage("pnrgov_no_locator", f"{first.at()}: no RCI with a record locator")
     people = pnr.people
     if not people or not all(p.surname for p in people):
-        raise _Refused("pnrgov_no_traveller", f"{first.at()}: no TIF, or a TIF without a surname")
+        raise InvalidMessage("pnrgov_no_traveller", f"{first.at()}: no TIF, or a TIF without a surname")
     booked_at = pnr.created or min(pnr.transactions, default=None)
     if booked_at is None:
-        raise _Refused("pnrgov_no_booking_date", f"{first.at()}: neither RCI nor DAT gives a date")
+        raise InvalidMessage("pnrgov_no_booking_date", f"{first.at()}: neither RCI nor DAT gives a date")
     names = [f"{p.surname}/{p.given}" for p in people]
     route = _route(pnr.legs)
     card = card_hash(pnr.card, ctx.card_key) if pnr.card is not None else None
@@ -896,7 +895,7 @@ def _events(pnr: _Pnr, flight: Flight, ctx: _Context, first: _Segment) -> list[P
                 booking=booking, reporting_party=ctx.reporting_party,
             ))
         except ValidationError as exc:
-            raise _Refused(
+            raise InvalidMessage(
                 "pnrgov_invalid_pnr", f"traveller {index + 1}: {describe_validation_error(exc)}"
             ) from None
     return events
@@ -926,7 +925,7 @@ def _read_message(message: _Message, prepared_at: datetime, received_at: datetim
         return
     try:
         flight = _flight(tvl, [seg for seg in body[len(header):] if seg.tag == "TVL"])
-    except _Refused as exc:
+    except InvalidMessage as exc:
         result.refused.append((value, exc.reason, f"{label}: {exc.detail}"))
         return
     if not starts:
@@ -942,7 +941,7 @@ def _read_message(message: _Message, prepared_at: datetime, received_at: datetim
         try:
             pnr = _read_pnr(group[1:], flight, reference)
             events = _events(pnr, flight, ctx, group[0])
-        except _Refused as exc:
+        except InvalidMessage as exc:
             result.refused.append((value, exc.reason, f"{label}, PNR {ordinal}: {exc.detail}"))
             continue
         result.events.extend((event, value) for event in events)
@@ -968,14 +967,6 @@ def parse_pnrgov(raw: RawMessage, *, card_key: bytes) -> FeedResult:
 _DIGIT_RUN = re.compile(rb"(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])")
 
 
-def _luhn_ok(digits: bytes) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = (ch - 48) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
 def mask_card_numbers(value: bytes) -> bytes:
     """The bytes with card numbers replaced by as many ``X``: every run of 12-19 digits
     (spaces or dashes allowed) in a FOP segment, and any such run elsewhere of 13 or more
@@ -992,7 +983,7 @@ def mask_card_numbers(value: bytes) -> bytes:
         def one(found: re.Match[bytes]) -> bytes:
             run = found.group(0)
             digits = bytes(c for c in run if 48 <= c <= 57)
-            if in_fop or (len(digits) >= 13 and _luhn_ok(digits)):
+            if in_fop or (len(digits) >= 13 and luhn_valid(digits.decode("ascii"))):
                 return re.sub(rb"[0-9]", b"X", run)
             return run
         return _DIGIT_RUN.sub(one, text)
@@ -1010,7 +1001,7 @@ def _parse(raw: RawMessage, card_key: bytes) -> FeedResult:
         return result
     try:
         prepared_at, messages = _envelope(_read_segments(_decode(raw.value)))
-    except _Refused as exc:
+    except InvalidMessage as exc:
         result.refused.append((raw.value, exc.reason, exc.detail))
         return result
     for message in messages:

@@ -21,12 +21,18 @@ letter of its own, so one bad traveller or sentence does not cost the rest.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from engine.errors import InvalidMessage
-from engine.messages import EventBatch, FeedResult, RawMessage, dead_letter
+from engine.messages import (
+    EventBatch,
+    FeedResult,
+    RawMessage,
+    dead_letter,
+    edifact_message_type,
+    looks_like_edifact,
+)
 from engine.normalise.ais import looks_like_nmea, parse_ais
 from engine.normalise.declaration import parse_declaration
 from engine.normalise.json_events import parse_json_event
@@ -35,7 +41,6 @@ from engine.normalise.pnrgov import parse_pnrgov
 
 #: Card-number hash key of demos and tests (settings.privacy.card_hash_key in workers).
 DEMO_CARD_KEY = b"gatehound-demo-card-key"
-_EDIFACT_TYPE = re.compile(rb"UNH.{1,40}?(PAXLST|PNRGOV)", re.DOTALL)
 
 
 def mode_of_topic(topic: str | None, kind: str = "raw") -> str | None:
@@ -47,11 +52,6 @@ def mode_of_topic(topic: str | None, kind: str = "raw") -> str | None:
         return None
     base = topic.rsplit(f"{kind}.", 1)
     return base[1] if len(base) == 2 and base[1] in ("passenger", "freight", "vessel") else None
-
-
-def looks_like_edifact(value: bytes) -> bool:
-    """True when a message starts like an EDIFACT interchange (UNA or UNB)."""
-    return value[:16].lstrip()[:3] in (b"UNA", b"UNB")
 
 
 def looks_like_declaration(value: bytes, mode: str | None) -> bool:
@@ -93,10 +93,10 @@ def _feed(raw: RawMessage, mode: str | None, card_key: bytes) -> FeedResult | No
     """The result of the feed parser this message is for; None for a normalised JSON event."""
     value = raw.value
     if mode in ("passenger", None) and looks_like_edifact(value):
-        found = _EDIFACT_TYPE.search(value[:4096])
-        if found is None:
+        kind = edifact_message_type(value)
+        if kind is None:
             raise InvalidMessage("edifact_unknown_message", "no PAXLST or PNRGOV message header (UNH)")
-        if found.group(1) == b"PAXLST":
+        if kind == "paxlst":
             return parse_paxlst(raw)
         return parse_pnrgov(raw, card_key=card_key)
     if mode in ("vessel", None) and looks_like_nmea(value):

@@ -55,6 +55,7 @@ from iso3166 import countries_by_alpha3
 
 from engine.ingest.files import TOPIC_OF
 from engine.normalise.pnrgov import card_hash
+from engine.normalise.stage import mode_of_topic
 from engine.normalise.travellers import api_source_id, pnr_source_id
 from engine.simulate.ais import ais_sentences
 from engine.simulate.declaration import declaration_bytes, declaration_from_event
@@ -73,6 +74,7 @@ from engine.simulate.traffic import (
     _round_to_five_minutes,
 )
 from schemas import FreightEvent, PassengerEvent, VesselEvent, stable_id
+from schemas.codes import luhn_check_digit
 from schemas.passenger import Address, Booking, Flight, TravelDocument, Traveller
 from schemas.vessel import Position
 
@@ -83,7 +85,6 @@ FILES: dict[str, str] = {
     "ais": "ais.nmea",
     "declaration": "declarations.jsonl",
 }
-_MODE_OF = {"paxlst": "passenger", "pnrgov": "passenger", "ais": "vessel", "declaration": "freight"}
 TRUTH_FILE = "truth.jsonl"
 WATCHLIST_FILE = "watchlist.jsonl"
 #: Key of the card-number hash unless the engine is given its own (GATEHOUND_PRIVACY__CARD_HASH_KEY).
@@ -280,8 +281,9 @@ class FeedSimulator:
     def _sent(self, message: FeedMessage) -> FeedMessage:
         self.counts["messages"] += 1
         self.counts["events"] += message.events
-        if message.format in _MODE_OF:
-            self._mode_events[_MODE_OF[message.format]] += message.events
+        mode = mode_of_topic(message.topic_base)
+        if mode is not None:
+            self._mode_events[mode] += message.events
         if not message.valid:
             self.counts["malformed"] += 1
         return message
@@ -807,11 +809,7 @@ def _fiction_phones(rng: random.Random) -> Iterator[str]:
 def _card_number(rng: random.Random) -> str:
     """A 16-digit number in a test range (4000 00..), with a valid Luhn digit; never a real card."""
     body = "400000" + "".join(str(rng.randrange(10)) for _ in range(9))
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return body + str((10 - total % 10) % 10)
+    return body + str(luhn_check_digit(body))
 
 
 def write_truth(out_dir: Path, simulator: FeedSimulator) -> None:

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine.normalise.paxlst as paxlst_module
-from engine.messages import FeedResult, RawMessage
-from engine.normalise.paxlst import looks_like_paxlst, parse_paxlst
+from engine.messages import FeedResult, RawMessage, looks_like_edifact
+from engine.normalise.paxlst import parse_paxlst
 from engine.normalise.travellers import api_source_id
 from engine.simulate.paxlst import paxlst_interchange
 from schemas import stable_id
@@ -271,10 +271,10 @@ def test_the_writer_refuses_what_is_not_one_manifest() -> None:
         manifest([person("A", "B", "C1")], max_per_message=0)
 
 
-def test_looks_like_paxlst_tells_edifact_from_json() -> None:
-    assert looks_like_paxlst(b"UNA:+.? 'UNB+UNOA:4")
-    assert looks_like_paxlst(b"\r\nUNB+UNOA:4")
-    assert not looks_like_paxlst(b'{"mode": "passenger"}')
+def test_looks_like_edifact_tells_edifact_from_json() -> None:
+    assert looks_like_edifact(b"UNA:+.? 'UNB+UNOA:4")
+    assert looks_like_edifact(b"\r\nUNB+UNOA:4")
+    assert not looks_like_edifact(b'{"mode": "passenger"}')
 
 
 # --- hand-written fixture files -------------------------------------------------------------
