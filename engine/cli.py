@@ -210,6 +210,9 @@ def replay(
     fmt: FormatOption = None,
     scores_out: Annotated[Path | None, typer.Option(help="Write every score record here.")] = None,
     deadletters_out: Annotated[Path | None, typer.Option(help="Write dead letters here.")] = None,
+    features_out: Annotated[
+        Path | None, typer.Option(help="Write each event's network features here (its final ones).")
+    ] = None,
 ) -> None:
     """Run the same stages as the workers over files, in process, with no broker.
 
@@ -229,6 +232,8 @@ def replay(
         _write_jsonl(scores_out, result.scores)
     if deadletters_out:
         _write_jsonl(deadletters_out, result.deadletters)
+    if features_out:
+        _write_jsonl(features_out, list(result.final_features().values()))
     for path in skipped:
         if watchlist_files([path]):
             typer.echo(f"{path}: a watchlist, screened against", err=True)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
+
+from pydantic import ValidationError
 
 from engine.errors import InvalidMessage
 from schemas import DeadLetter, Event
 from schemas.deadletter import PAYLOAD_LIMIT, Stage
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +103,18 @@ def dead_letter(raw: RawMessage, stage: Stage, reason: str, detail: str) -> Dead
         payload_size=len(raw.value),
         dead_at=datetime.now(tz=UTC),
     )
+
+
+def read_json(
+    parse: Callable[[bytes], T], raw: RawMessage, stage: Stage, deadletters: list[DeadLetter]
+) -> T | None:
+    """``parse(raw.value)``, or None with a dead letter (``invalid_schema``) when it fails
+    validation: how a stage reads a record of a topic it does not trust blindly."""
+    try:
+        return parse(raw.value)
+    except ValidationError as exc:
+        deadletters.append(dead_letter(raw, stage, "invalid_schema", describe_validation_error(exc)))
+        return None
 
 
 def describe_validation_error(exc: Exception, limit: int = 5) -> str:

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 from engine.flow.hops import DecideHop, NormaliseHop
 from engine.keys import entity_key
+from engine.link.features import NetworkHop
 from engine.link.hop import LinkHop
 from engine.messages import RawMessage
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Score
+from schemas.link import NetworkFeatures
 
 
 @dataclass
@@ -27,6 +29,8 @@ class PipelineResult:
     deadletters: list[DeadLetter] = field(default_factory=list)
     #: The links topic's records (Link JSON), when the pipeline was asked to keep them.
     links: list[bytes] = field(default_factory=list)
+    #: Network features as the network hop sent them (an event's last is its current).
+    features: list[NetworkFeatures] = field(default_factory=list)
 
     def extend(self, other: PipelineResult) -> None:
         """Append another batch's output."""
@@ -34,10 +38,16 @@ class PipelineResult:
         self.alerts.extend(other.alerts)
         self.deadletters.extend(other.deadletters)
         self.links.extend(other.links)
+        self.features.extend(other.features)
+
+    def final_features(self) -> dict[str, NetworkFeatures]:
+        """Each event's current network features."""
+        return {f.event_id: f for f in self.features}
 
 
 class Pipeline:
-    """normalise hop -> decide hop -> link hop, in process, with their state in memory."""
+    """normalise hop -> decide hop -> link hop <-> network hop, in process, with their
+    state in memory."""
 
     def __init__(self, settings: Settings | None = None, keep_links: bool = False) -> None:
         self.settings = settings or Settings()
@@ -45,6 +55,7 @@ class Pipeline:
         self.normalise = NormaliseHop(self.settings)
         self.decide = DecideHop(self.settings)
         self.link = LinkHop(self.settings)
+        self.network = NetworkHop(self.settings)
 
     def run_batch(self, messages: Sequence[RawMessage]) -> PipelineResult:
         """Push one batch of raw messages through both hops."""
@@ -57,13 +68,26 @@ class Pipeline:
         ]
         decided = self.decide.run(hop)
         links = [RawMessage(value=v, key=k, topic="links", partition=0) for k, v in decided.links]
-        linked = self.link.run(links)
-        return PipelineResult(
-            scores=decided.scores,
-            alerts=decided.alerts + linked.alerts,
-            deadletters=normalised.deadletters + decided.deadletters + linked.deadletters,
+        result = PipelineResult(
+            scores=decided.scores, alerts=decided.alerts,
+            deadletters=normalised.deadletters + decided.deadletters,
             links=[v for _, v in decided.links] if self.keep_links else [],
         )
+        # Views go to the network hop, whose notes come back to the link hop, until
+        # nothing changes (a note changes views, not summaries: two rounds at most).
+        while links:
+            linked = self.link.run(links)
+            result.alerts += linked.alerts
+            result.deadletters += linked.deadletters
+            networked = self.network.run(
+                [RawMessage(value=v, key=k, topic="network", partition=0) for k, v in linked.views]
+            )
+            result.alerts += [a for a, _ in networked.alerts]
+            result.deadletters += networked.deadletters
+            result.features += [f for f, _, _ in networked.features]
+            links = [RawMessage(value=n.model_dump_json().encode(), key=n.identifier.encode(), topic="links",
+                                partition=0) for n in networked.notes]
+        return result
 
     def run(self, messages: Iterable[RawMessage], batch_size: int = 500) -> PipelineResult:
         """Push a whole stream through, batch by batch."""

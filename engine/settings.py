@@ -39,8 +39,8 @@ class TopicSettings(BaseModel):
     def all_names(self) -> list[str]:
         """Every topic the engine reads or writes, in flow order."""
         bases = [f"raw.{m}" for m in MODES] + [f"events.{m}" for m in MODES]
-        bases += ["events.enriched", "links", "scores", "alerts", "outcomes", "deadletter", "audit",
-                  "watchlists"]
+        bases += ["events.enriched", "links", "network", "features", "scores", "alerts", "outcomes",
+                  "deadletter", "audit", "watchlists"]
         return [self.name(b) for b in bases]
 
 

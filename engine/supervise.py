@@ -118,13 +118,14 @@ def error_lines(path: Path) -> list[str]:
 
 @dataclass
 class OutputWatch:
-    """What the engine has written to scores, alerts and deadletter, read from the start."""
+    """What the engine has written to scores, alerts, deadletter and features, read from the start."""
 
     scores: dict[str, int] = field(default_factory=dict)  # event id -> times seen
     score_values: dict[str, bytes] = field(default_factory=dict)  # event id -> first record
     alerts: dict[str, bytes] = field(default_factory=dict)  # alert id -> first value
     alert_messages: int = 0
     deadletters: list[bytes] = field(default_factory=list)
+    features: dict[str, bytes] = field(default_factory=dict)  # event id -> latest network features
     on_new_alert: Callable[[bytes], None] | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -136,8 +137,8 @@ class OutputWatch:
     async def follow(
         self, settings: Settings, stop: asyncio.Event | None = None, from_end: bool = False
     ) -> None:
-        """Read the three topics until cancelled (or ``stop`` is set), from the start or the end."""
-        names = {settings.topics.name(b): b for b in ("scores", "alerts", "deadletter")}
+        """Read the four topics until cancelled (or ``stop`` is set), from the start or the end."""
+        names = {settings.topics.name(b): b for b in ("scores", "alerts", "deadletter", "features")}
         consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False
         )
@@ -160,6 +161,8 @@ class OutputWatch:
             self.score_values.setdefault(k, value)
         elif kind == "deadletter":
             self.deadletters.append(value)
+        elif kind == "features":
+            self.features[k] = value
         else:
             self.alert_messages += 1
             if k not in self.alerts:

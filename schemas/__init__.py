@@ -14,7 +14,7 @@ from schemas.enriched import (
     TrackFix,
 )
 from schemas.freight import FreightEvent
-from schemas.link import Link
+from schemas.link import Link, MemberNote, NetworkFeatures, NetworkView
 from schemas.outcome import Outcome
 from schemas.passenger import PassengerEvent
 from schemas.vessel import VesselEvent
@@ -26,6 +26,9 @@ CONTRACTS: dict[str, type[Record]] = {
     "VesselEvent": VesselEvent,
     "EnrichedEvent": EnrichedEvent,
     "Link": Link,
+    "MemberNote": MemberNote,
+    "NetworkView": NetworkView,
+    "NetworkFeatures": NetworkFeatures,
     "Finding": Finding,
     "Score": Score,
     "Alert": Alert,
@@ -49,6 +52,9 @@ __all__ = [
     "Finding",
     "FreightEvent",
     "Link",
+    "MemberNote",
+    "NetworkFeatures",
+    "NetworkView",
     "Outcome",
     "PassengerEvent",
     "ReferenceFacts",

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.common import Record
 
-Stage = Literal["normalise", "enrich", "score", "alert", "link", "feedback"]
+Stage = Literal["normalise", "enrich", "score", "alert", "link", "network", "feedback"]
 
 #: Most payload bytes a dead letter carries, so that it stays well inside Kafka's
 #: default 1 MB message limit once base64-encoded.

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from engine.enrich.reference import ReferenceData
 from engine.enrich.screening import screen_event
 from engine.keys import entity_key
-from engine.messages import EventBatch, RawMessage, dead_letter, describe_validation_error
+from engine.messages import EventBatch, RawMessage, dead_letter, read_json
 from engine.normalise.stage import mode_of_topic
 from engine.screen import Screener
 from schemas import EnrichedEvent, Event, FreightEvent, PassengerEvent, ReferenceFacts
@@ -26,12 +26,8 @@ def parse_events(messages: Sequence[RawMessage]) -> EventBatch:
     """
     batch = EventBatch()
     for raw in messages:
-        try:
-            event = _EVENT.validate_json(raw.value)
-        except ValidationError as exc:
-            batch.deadletters.append(
-                dead_letter(raw, "enrich", "invalid_schema", describe_validation_error(exc))
-            )
+        event = read_json(_EVENT.validate_json, raw, "enrich", batch.deadletters)
+        if event is None:
             continue
         topic_mode = mode_of_topic(raw.topic, "events")
         if topic_mode is not None and topic_mode != event.mode:

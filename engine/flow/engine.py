@@ -1,5 +1,5 @@
-"""HotPath: the producer, the three batch loops (normalise, decide, link), their state
-stores and the watchlist follower of one worker."""
+"""HotPath: the producer, the four batch loops (normalise, decide, link, network), their
+state stores and the watchlist follower of one worker."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from engine.flow.hops import (
     track_store,
 )
 from engine.flow.loop import BatchLoop
+from engine.link.features import NetworkHop, network_store
 from engine.link.hop import LinkHop, link_store
 from engine.logs import get_logger
 from engine.metrics import BROKER_UP, LOOP_FAILURES
@@ -62,6 +63,7 @@ class HotPath:
             log.info("watchlist.loaded", entities=len(self.watchlists.screener),
                      versions=self.watchlists.describe())
         self.links = link_store(settings)
+        self.graphs = network_store(settings)
         group = settings.worker.app_id
         self.loops = [
             BatchLoop(
@@ -78,6 +80,10 @@ class HotPath:
                 "link", settings, [self.links_topic], f"{group}-link", LinkHop(settings, self.links),
                 self.producer, on_assigned=self._restore_links, on_revoked=self._drop_links,
             ),
+            BatchLoop(
+                "network", settings, [name("network")], f"{group}-network", NetworkHop(settings, self.graphs),
+                self.producer, on_assigned=self._restore_graphs, on_revoked=self._drop_graphs,
+            ),
         ]
         self.stopping = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
@@ -93,6 +99,12 @@ class HotPath:
 
     async def _drop_links(self, revoked: list[TopicPartition]) -> None:
         self.links.drop([tp.partition for tp in revoked])
+
+    async def _restore_graphs(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
+        await self.graphs.restore([tp.partition for tp in assigned], owned)
+
+    async def _drop_graphs(self, revoked: list[TopicPartition]) -> None:
+        self.graphs.drop([tp.partition for tp in revoked])
 
     async def _drop(self, revoked: list[TopicPartition]) -> None:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])

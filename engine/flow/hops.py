@@ -202,9 +202,11 @@ def booking_store(settings: Settings) -> ChangelogStore[bytes]:
 
 def state_changelogs(settings: Settings) -> list[str]:
     """Every changelog topic a worker of this app writes."""
-    from engine.link.hop import links_changelog  # the link hop builds on this module
+    from engine.link.features import network_changelog  # the link hops build on this module
+    from engine.link.hop import links_changelog
 
-    return [tracks_changelog(settings), bookings_changelog(settings), links_changelog(settings)]
+    return [tracks_changelog(settings), bookings_changelog(settings), links_changelog(settings),
+            network_changelog(settings)]
 
 
 @dataclass

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -181,3 +181,40 @@ async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) 
         if int(await consumer.position(tp)) < end:
             return False
     return True
+
+
+class Expiry:
+    """When each key of a store was last used (event time), to forget keys unused for
+    longer than a horizon: every ``every`` uses, a sweep deletes them and returns their
+    tombstones for the changelog. Keys restored from the changelog count as used at the
+    first sweep that sees them."""
+
+    def __init__(self, store: ChangelogStore[Any], horizon_s: float, every: int = 20_000) -> None:
+        self.store = store
+        self.horizon_s = horizon_s
+        self.every = every
+        self._last_used: dict[tuple[int, str], float] = {}
+        self._newest = 0.0
+        self._uses = 0
+
+    def used(self, partition: int, key: str, at: float) -> list[OutRecord]:
+        """Note a use of a key at event time ``at`` (epoch seconds); tombstones when it sweeps."""
+        self._last_used[(partition, key)] = at
+        self._newest = max(self._newest, at)
+        self._uses += 1
+        if self._uses < self.every:
+            return []
+        self._uses = 0
+        return self.sweep()
+
+    def sweep(self) -> list[OutRecord]:
+        """Delete every key unused for longer than the horizon; their tombstones."""
+        cutoff = self._newest - self.horizon_s
+        gone = []
+        for partition, table in self.store.partitions.items():
+            for key in table:
+                if self._last_used.setdefault((partition, key), self._newest) < cutoff:
+                    gone.append((partition, key))
+        for partition, key in gone:
+            del self._last_used[(partition, key)]
+        return [self.store.delete(p, key) for p, key in gone]

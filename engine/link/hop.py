@@ -1,4 +1,4 @@
-"""The link hop: ``links`` (keyed by identifier) -> network alerts.
+"""The link hop: ``links`` (keyed by identifier) -> network alerts and views.
 
 Every use of one identifier lands in one partition, in the order the decide hops
 wrote them, and this hop keeps, per identifier, its recent uses (``LinkState``, in a
@@ -7,6 +7,15 @@ rule for that kind of identifier looks at them (rules/cross/, engine/link/rule.p
 A network found raises an alert on the event it names (the traveller to look at),
 keyed by the identifier, with the events and the kind of identifier as evidence.
 
+For the network features (engine/link/features.py) each user of the identifier is
+sent a view of the others (``network``, keyed by the event) whenever they change;
+``links`` also carries back each event's summary (``MemberNote``) from the network
+hop, which goes into the views so that an event sees two links out. An identifier
+used by more than ``HUB`` holders is a hub (a forwarder's address, a port agent's
+phone): it shows its users only the modes of its flagged users, since everyone else
+would be everyone's neighbour. So an event's flagged neighbours only ever grow,
+whatever order the uses arrive in, and so do the network rules' findings on them.
+
 The alert id is the rule's, the identifier's and the network's scope (a route), not
 the triggering event's: a network is alerted once, whichever of its events arrives
 last, so a replay, a retry or another worker count gives the same alert ids.
@@ -14,30 +23,37 @@ last, so a replay, a retry or another worker count gives the same alert ids.
 
 from __future__ import annotations
 
+import itertools
+from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import orjson
+from pydantic import BaseModel, ConfigDict
 
 from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
-from engine.flow.state import ChangelogStore
+from engine.flow.state import ChangelogStore, Expiry
 from engine.link.rule import LINK_RULES, LinkRuleSpec
-from engine.messages import RawMessage, dead_letter, describe_validation_error
+from engine.messages import RawMessage, read_json
 from engine.metrics import ALERTS, timed
 from engine.score.loader import load_rules
 from engine.score.stage import severity_of
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Finding, stable_id
-from schemas.link import Link, LinkMember
+from schemas.link import Link, LinkMember, MemberNote
 
-#: Uses kept per identifier: the newest, within the horizon, and every flagged one. A
-#: trader's address used by hundreds of consignments is re-encoded on every use, so the
-#: bound is what keeps a hub cheap (64 cost the decide and link hops ~40 us an event).
+#: Uses the link rules see per identifier: the newest and every flagged one. A trader's
+#: address used by hundreds of consignments is checked on every use, so the bound is
+#: what keeps a hub cheap (64 cost the decide and link hops ~40 us an event).
 KEEP = 16
+#: Holders from which an identifier is a hub.
+HUB = 12
+#: Uses are kept this long (event time) after the newest: every use within it, so that a
+#: flagged use reaches every earlier user, whatever order they came in.
 HORIZON = timedelta(days=30)
 #: Decoded identifier states kept for reuse (the most recently used).
 DECODED_CACHE = 10_000
@@ -53,8 +69,14 @@ class LinkState(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: str = ""
     members: tuple[LinkMember, ...] = ()
     raised: tuple[Alert, ...] = ()
+    #: Bumped on every change, so a later view of the identifier replaces an earlier one.
+    seq: int = 0
+    hub: bool = False
+    #: The network hop's latest summary of each member (by event id), where it sent one.
+    notes: tuple[MemberNote, ...] = ()
 
     @property
     def alerted(self) -> set[str]:
@@ -62,29 +84,117 @@ class LinkState(BaseModel):
         return {a.alert_id for a in self.raised}
 
 
-def add_member(state: LinkState | None, member: LinkMember) -> LinkState:
+def add_member(state: LinkState | None, member: LinkMember, kind: str = "") -> LinkState:
     """The state with one more use; a use seen before (a redelivery) changes nothing."""
     members = list(state.members) if state else []
-    if any(m.event_id == member.event_id and m.holder == member.holder for m in members):
-        return state if state is not None else LinkState(members=(member,))
-    members.append(member)
-    members.sort(key=lambda m: (m.occurred_at, m.event_id))
+    # Members are in (occurred_at, event_id) order: a use of the same event sits where
+    # this one goes, so finding the place finds a repeat too (a hub has hundreds).
+    at = bisect_left(members, (member.occurred_at, member.event_id), key=_order)
+    same = itertools.takewhile(lambda m: _order(m) == _order(member), members[at:])
+    if any(m.holder == member.holder for m in same):
+        return state if state is not None else LinkState(kind=kind, members=(member,))
+    members.insert(at, member)
     newest = members[-1].occurred_at
-    recent = [m for m in members if newest - m.occurred_at <= HORIZON]
-    kept = set(map(id, recent[-KEEP:]))
-    members = [m for m in recent if id(m) in kept or m.flagged]
-    return LinkState(members=tuple(members), raised=state.raised if state else ())
+    if newest - members[0].occurred_at > HORIZON:
+        members = [m for m in members if newest - m.occurred_at <= HORIZON]
+    hub = (state is not None and state.hub) or len({m.holder for m in members}) >= HUB
+    present = {m.event_id for m in members}
+    return LinkState.model_construct(  # from validated parts: checking them again cost ~30% of the hop
+        kind=kind or (state.kind if state else ""), members=tuple(members),
+        raised=state.raised if state else (), seq=(state.seq if state else 0) + 1, hub=hub,
+        notes=tuple(n for n in (state.notes if state else ()) if n.event_id in present),
+    )
+
+
+def _order(m: LinkMember) -> tuple[datetime, str]:
+    return m.occurred_at, m.event_id
+
+
+def rule_members(state: LinkState) -> list[LinkMember]:
+    """The uses a link rule sees: the newest ``KEEP`` and every flagged one, oldest first."""
+    members = state.members
+    if len(members) <= KEEP:
+        return list(members)
+    return [m for i, m in enumerate(members) if i >= len(members) - KEEP or m.flagged]
+
+
+def apply_note(state: LinkState, note: MemberNote) -> LinkState | None:
+    """The state with a member's newer summary; None when it changes nothing (an older or
+    repeated note, or one for an event no longer kept)."""
+    if not any(m.event_id == note.event_id for m in state.members):
+        return None
+    known = next((n for n in state.notes if n.event_id == note.event_id), None)
+    if known is not None and known.seq >= note.seq:
+        return None
+    notes = tuple(sorted((*(n for n in state.notes if n.event_id != note.event_id), note),
+                         key=lambda n: n.event_id))
+    return state.model_copy(update={"notes": notes, "seq": state.seq + 1})
 
 
 def merge_encoded(older: bytes, newer: bytes) -> bytes:
-    """What two writers saved for one identifier: every use and every alert of both."""
+    """What two writers saved for one identifier: every use, alert and note of both."""
     a, b = LinkState.model_validate_json(older), LinkState.model_validate_json(newer)
     state = a
     for m in b.members:
-        state = add_member(state, m)
+        state = add_member(state, m, a.kind or b.kind)
+    for n in b.notes:
+        state = apply_note(state, n) or state
     raised = {x.alert_id: x for x in (*a.raised, *b.raised)}
-    merged = LinkState(members=state.members, raised=tuple(raised[k] for k in sorted(raised)))
+    merged = state.model_copy(update={
+        "raised": tuple(raised[k] for k in sorted(raised)), "seq": max(a.seq, b.seq) + 1,
+        "hub": a.hub or b.hub or state.hub,
+    })
     return merged.model_dump_json().encode("utf-8")
+
+
+def views(identifier: str, state: LinkState, targets: Iterable[str]) -> list[tuple[bytes, bytes]]:
+    """What the identifier shows each target event of its other users: ``network`` records
+    (event id, NetworkView JSON). A trip's manifest and booking events (one holder) are
+    not each other's neighbours. Built with orjson: it runs for every use."""
+    notes = {n.event_id: n for n in state.notes}
+    shown = [] if state.hub else [(m, _view_member(m, notes.get(m.event_id))) for m in state.members]
+    flagged = [m for m in state.members if m.flagged]
+    out = []
+    wanted = set(targets)
+    for target in state.members:
+        if target.event_id not in wanted:
+            continue
+        wanted.discard(target.event_id)
+        others = [v for m, v in shown if m.event_id != target.event_id and m.holder != target.holder]
+        view = {
+            "schema_version": target.schema_version, "event_id": target.event_id, "identifier": identifier,
+            "kind": state.kind, "seq": state.seq, "mode": target.mode, "occurred_at": target.occurred_at,
+            "received_at": target.received_at, "flagged": target.flagged, "hub": state.hub, "members": others,
+            "flagged_modes": hub_flagged_modes(flagged, target) if state.hub else (),
+        }
+        out.append((target.event_id.encode(), orjson.dumps(view, option=orjson.OPT_UTC_Z)))
+    return out
+
+
+def hub_flagged_modes(flagged: Sequence[LinkMember], target: LinkMember) -> tuple[str, ...]:
+    """What a hub shows one of its users: the modes of its other flagged users."""
+    modes = {m.mode for m in flagged if m.event_id != target.event_id and m.holder != target.holder}
+    return tuple(sorted(modes))
+
+
+def hub_changed(before: LinkState, after: LinkState) -> list[str]:
+    """The users of a hub whose view a new use changed (its flagged modes), and the new
+    user: a hub with hundreds of users tells them only what they do not know yet."""
+    was_flagged = [m for m in before.members if m.flagged]
+    now_flagged = [m for m in after.members if m.flagged]
+    was = {m.event_id: hub_flagged_modes(was_flagged, m) for m in before.members}
+    return [m.event_id for m in after.members
+            if m.event_id not in was or was[m.event_id] != hub_flagged_modes(now_flagged, m)]
+
+
+def _view_member(m: LinkMember, note: MemberNote | None) -> dict[str, object]:
+    return {
+        "schema_version": m.schema_version, "event_id": m.event_id, "mode": m.mode,
+        "occurred_at": m.occurred_at, "flagged": m.flagged,
+        "near": note.near if note is not None else m.flagged,
+        "neighbours": note.neighbours if note is not None else (),
+        "modes": note.modes if note is not None else (m.mode,),
+    }
 
 
 def links_changelog(settings: Settings) -> str:
@@ -106,12 +216,14 @@ def link_rules(settings: Settings) -> list[tuple[LinkRuleSpec[Any], BaseModel]]:
 
 @dataclass
 class Linked:
-    """A link batch: the alerts raised, the state written, the records refused."""
+    """A link batch: the alerts raised, the views sent, the state written, the records refused."""
 
     alerts: list[Alert] = field(default_factory=list)
     partitions: list[int] = field(default_factory=list)
     changelog: list[OutRecord] = field(default_factory=list)
     deadletters: list[DeadLetter] = field(default_factory=list)
+    #: For the network hop: (event id, NetworkView JSON).
+    views: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 class LinkHop:
@@ -126,44 +238,55 @@ class LinkHop:
         self.settings = settings
         self.store = store if store is not None else link_store(settings)
         self.rules = link_rules(settings)
-        #: When each identifier was last used (event time, epoch seconds), for the sweep.
-        self._last_used: dict[tuple[int, str], float] = {}
+        #: Forgets identifiers not used within the horizon (their uses could no longer
+        #: take part in a network).
+        self.expiry = Expiry(self.store, HORIZON.total_seconds(), self.SWEEP_EVERY)
         #: Decoded states of recently used identifiers, with the stored bytes they came
         #: from: a hub (a trader's address on every consignment) is not decoded per use.
         self._decoded: OrderedDict[tuple[int, str], tuple[bytes, LinkState]] = OrderedDict()
-        self._written = 0
-        self._newest = 0.0
+        #: States changed in the batch under way, written when it ends.
+        self._dirty: dict[tuple[int, str], LinkState] = {}
 
     def run(self, raws: Sequence[RawMessage]) -> Linked:
-        """Add each use to its identifier's state and run the link rules on it."""
+        """Add each use to its identifier's state and run the link rules on it; take in
+        each member note."""
         out = Linked()
+        self._dirty = {}
         with timed("link"):
             for raw in raws:
-                try:
-                    link = Link.model_validate_json(raw.value)
-                except ValidationError as exc:
-                    out.deadletters.append(
-                        dead_letter(raw, "link", "invalid_schema", describe_validation_error(exc))
-                    )
-                    continue
-                self._add(link, raw.partition or 0, out)
+                if b'"type":"note"' in raw.value[:64]:  # else a Link, which has no type
+                    note = read_json(MemberNote.model_validate_json, raw, "link", out.deadletters)
+                    if note is not None:
+                        self._note(note, raw.partition or 0, out)
+                elif (link := read_json(Link.model_validate_json, raw, "link", out.deadletters)) is not None:
+                    self._add(link, raw.partition or 0, out)
+            # Each identifier changed in the batch is written once, as it ends the batch.
+            for (partition, identifier), state in self._dirty.items():
+                encoded = state.model_dump_json().encode()
+                out.changelog.append(self.store.put(partition, identifier, encoded))
+                self._remember(partition, identifier, encoded, state)
+                used = state.members[-1].occurred_at.timestamp()
+                out.changelog += self.expiry.used(partition, identifier, used)
         return out
 
     def _add(self, link: Link, partition: int, out: Linked) -> None:
         before = self._state(partition, link.identifier)
-        state = add_member(before, link.member)
-        if state is before:  # a redelivered use: send its networks' alerts again
+        state = add_member(before, link.member, link.kind)
+        if state is before:  # a redelivered use: send its networks' alerts and its view again
             for sent in state.raised if state is not None else ():
                 if link.member.event_id in str(sent.findings[0].evidence.get("events", "")).split(","):
                     out.alerts.append(sent)
                     out.partitions.append(partition)
+            if state is not None:
+                out.views += views(link.identifier, state, [link.member.event_id])
             return
         raised = list(state.raised)
         alerted = state.alerted
+        members = rule_members(state)
         for spec, config in self.rules:
             if link.kind not in spec.kinds:
                 continue
-            network = spec.check(link.kind, state.members, config)
+            network = spec.check(link.kind, members, config)
             if network is None:
                 continue
             alert_id = stable_id("alert", "link", spec.id, spec.version, link.identifier, network.scope)
@@ -175,19 +298,30 @@ class LinkHop:
                 raised.append(new)
                 out.alerts.append(new)
                 out.partitions.append(partition)
-        state = LinkState(members=state.members, raised=tuple(raised))
-        encoded = state.model_dump_json().encode()
-        out.changelog.append(self.store.put(partition, link.identifier, encoded))
-        self._remember(partition, link.identifier, encoded, state)
-        used = state.members[-1].occurred_at.timestamp()
-        self._last_used[(partition, link.identifier)] = used
-        self._newest = max(self._newest, used)
-        self._written += 1
-        if self._written >= self.SWEEP_EVERY:
-            self._written = 0
-            out.changelog += self._sweep()
+        state = state.model_copy(update={"raised": tuple(raised)})
+        # Every user hears of a change, but a hub's users only of a change to what it shows
+        # them (all of them when the identifier becomes a hub).
+        if state.hub and before is not None and before.hub:
+            targets = [link.member.event_id] if not link.member.flagged else hub_changed(before, state)
+        else:
+            targets = [m.event_id for m in state.members]
+        out.views += views(link.identifier, state, targets)
+        self._dirty[(partition, link.identifier)] = state
+
+    def _note(self, note: MemberNote, partition: int, out: Linked) -> None:
+        state = self._state(partition, note.identifier)
+        new = apply_note(state, note) if state is not None else None
+        if new is None:
+            return
+        if not new.hub:
+            others = [m.event_id for m in new.members if m.event_id != note.event_id]
+            out.views += views(note.identifier, new, others)
+        self._dirty[(partition, note.identifier)] = new
 
     def _state(self, partition: int, identifier: str) -> LinkState | None:
+        changed = self._dirty.get((partition, identifier))
+        if changed is not None:
+            return changed
         saved = self.store.get(partition, identifier)
         if saved is None:
             return None
@@ -204,21 +338,6 @@ class LinkHop:
         self._decoded.move_to_end((partition, identifier))
         if len(self._decoded) > DECODED_CACHE:
             self._decoded.popitem(last=False)
-
-    def _sweep(self) -> list[OutRecord]:
-        """Forget identifiers unused for longer than the horizon (their uses could no longer
-        take part in a network); a tombstone each for the changelog. Identifiers restored
-        from the changelog count as used at the first sweep that sees them."""
-        cutoff = self._newest - HORIZON.total_seconds()
-        gone = []
-        for partition, table in self.store.partitions.items():
-            for key in table:
-                used = self._last_used.setdefault((partition, key), self._newest)
-                if used < cutoff:
-                    gone.append((partition, key))
-        for partition, key in gone:
-            del self._last_used[(partition, key)]
-        return [self.store.delete(p, key) for p, key in gone]
 
     def _alert(self, alert_id: str, spec: LinkRuleSpec[Any], link: Link, network: Any) -> Alert | None:
         severity = severity_of(network.score, self.settings.scoring)
@@ -238,12 +357,14 @@ class LinkHop:
         )
 
     def records(self, result: Linked) -> list[OutRecord]:
-        """Alerts (beside their identifier's partition), state changes and dead letters."""
+        """Alerts (beside their identifier's partition), views, state changes and dead letters."""
         name = self.settings.topics.name
         out = [
             OutRecord(name("alerts"), a.alert_id.encode(), a.model_dump_json().encode(), p)
             for a, p in zip(result.alerts, result.partitions, strict=True)
         ]
+        network = name("network")
+        out += [OutRecord(network, key, value) for key, value in result.views]
         for a in result.alerts:
             ALERTS.labels(rule=a.findings[0].rule_id, severity=a.severity).inc()
         return out + dead_records(self.settings, result.deadletters) + result.changelog

@@ -1,4 +1,7 @@
-"""Link rules: patterns over the uses of one identifier, one file each under rules/cross/.
+"""Link rules and network rules, one file each under rules/cross/.
+
+Link rules are patterns over the uses of one identifier; network rules read the
+network features of one event (engine/link/features.py).
 
 A link rule sees every recent use of one identifier (a phone, an email, a card, an
 address) and the use that just arrived, and may report a network: a score, a plain
@@ -14,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from schemas.link import IdentifierKind, LinkMember
+from schemas.link import IdentifierKind, LinkMember, NetworkFeatures
 
 C = TypeVar("C", bound=BaseModel)
 
@@ -57,5 +60,33 @@ def link_rule(
     def register(check: LinkCheck) -> LinkCheck:
         title = (check.__doc__ or id).strip().splitlines()[0]
         LINK_RULES[id] = LinkRuleSpec(id, version, title, frozenset(kinds), config, check)
+        return check
+    return register
+
+
+#: What a network rule found on an event's features: a score and a plain detail.
+NetworkCheck = Callable[[NetworkFeatures, Any], "tuple[float, str] | None"]
+
+
+@dataclass(frozen=True)
+class NetworkRuleSpec(Generic[C]):
+    """A registered network rule: it reads one event's network features
+    (engine/link/features.py) and may score the event for where it stands in the graph."""
+
+    id: str
+    version: str
+    title: str
+    config: type[C]
+    check: NetworkCheck
+
+
+NETWORK_RULES: dict[str, NetworkRuleSpec[Any]] = {}
+
+
+def network_rule(id: str, version: str, config: type[C]) -> Callable[[NetworkCheck], NetworkCheck]:
+    """Register a network rule; its docstring's first line is its title."""
+    def register(check: NetworkCheck) -> NetworkCheck:
+        title = (check.__doc__ or id).strip().splitlines()[0]
+        NETWORK_RULES[id] = NetworkRuleSpec(id, version, title, config, check)
         return check
     return register

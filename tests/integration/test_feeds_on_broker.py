@@ -16,6 +16,7 @@ import pytest
 from engine.replay import replay_files
 from engine.settings import Settings
 from engine.simulate.feeds import FILES, FeedSimulator, write_simulation
+from engine.supervise import OutputWatch
 from tests.integration.worker_run import run_engine
 
 pytestmark = pytest.mark.integration
@@ -28,7 +29,8 @@ def test_ingested_feed_files_give_what_replay_gives(
     """PAXLST, PNRGOV, AIS and declarations with broken messages among them, and the
     simulation's watchlist published to the watchlists topic first: with one worker or two,
     every event scored once, replay's alerts exactly (watchlist hits and network alerts
-    included), one dead letter per broken message."""
+    included), replay's network features for every event, one dead letter per broken
+    message."""
     out = tmp_path / "d"
     write_simulation(out, FeedSimulator(seed=11, malformed_share=0.03, cases_per_10k=40), count=1500)
     files = [out / "watchlist.jsonl", *(out / name for name in FILES.values())]
@@ -57,13 +59,24 @@ def test_ingested_feed_files_give_what_replay_gives(
             assert topic in printed
 
     want = len(expected.scores) + len(expected.deadletters)
-    watch = asyncio.run(run_engine(engine_settings, ingest, tmp_path, expect=want, workers=workers)).watch
+    features = {k: orjson.loads(f.model_dump_json()) for k, f in expected.final_features().items()}
+    assert any(f["linked_events"] for f in features.values())
+    assert {f["flagged_distance"] for f in features.values()} >= {0, 1}
+
+    def settled(watch: OutputWatch) -> bool:  # the views and notes have stopped changing anything
+        return {k: orjson.loads(v) for k, v in watch.features.items()} == features
+
+    watch = asyncio.run(run_engine(engine_settings, ingest, tmp_path, expect=want, workers=workers,
+                                   settled=settled)).watch
     assert set(watch.scores) == {s.event_id for s in expected.scores}
     assert all(n == 1 for n in watch.scores.values()), "an event was scored twice"
     got = {k: orjson.loads(v) for k, v in watch.alerts.items()}
     assert set(got) == {a.alert_id for a in expected.alerts}
     for a in expected.alerts:
         assert [f["rule_id"] for f in got[a.alert_id]["findings"]] == [f.rule_id for f in a.findings]
+    got_features = {k: orjson.loads(v) for k, v in watch.features.items()}
+    assert set(got_features) == set(features)
+    assert [k for k in features if got_features[k] != features[k]] == []
     reasons = sorted(orjson.loads(d)["reason"] for d in watch.deadletters)
     assert reasons == sorted(d.reason for d in expected.deadletters)
 

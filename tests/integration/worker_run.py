@@ -41,11 +41,12 @@ def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 
 async def run_engine(
-    settings: Settings, send: Callable[[], Awaitable[None]], run_dir: Path, expect: int, workers: int = 1
+    settings: Settings, send: Callable[[], Awaitable[None]], run_dir: Path, expect: int, workers: int = 1,
+    settled: Callable[[OutputWatch], bool] | None = None,
 ) -> EngineRun:
     """Start workers, send the input, and watch outputs until ``expect`` are accounted for
-    (scores and dead letters); then wait a little for any extra, and stop the workers.
-    Metrics and log lines are the first worker's."""
+    (scores and dead letters) and ``settled`` says the rest has arrived too; then wait a
+    little for any extra, and stop the workers. Metrics and log lines are the first worker's."""
     started = [start_worker(settings, i + 1, run_dir) for i in range(workers)]
     watch = OutputWatch()
     metrics = {}
@@ -53,7 +54,10 @@ async def run_engine(
     try:
         await send()
         deadline = time.monotonic() + 120
-        while watch.accounted < expect and time.monotonic() < deadline and all(w.alive() for w in started):
+        def done() -> bool:
+            return watch.accounted >= expect and (settled is None or settled(watch))
+
+        while not done() and time.monotonic() < deadline and all(w.alive() for w in started):
             await asyncio.sleep(0.2)
         await asyncio.sleep(2.0)  # anything extra (a duplicate, a stray) would show up now
         metrics = scrape(started[0].metrics_port)
