@@ -64,6 +64,11 @@ class ScreeningHit(Record):
     explanation: str = Field(
         max_length=1000, description="Which parts matched and how; may quote the listed names."
     )
+    changed: tuple[Literal["name", "flag"], ...] = Field(
+        default=(),
+        description="For a vessel matched by IMO or MMSI: what it now reports differently from its "
+        "listing (a new name, a flag the list does not give it).",
+    )
 
 
 class EnrichedEvent(Record):

@@ -8,7 +8,9 @@ What is screened, per event:
 - a consignment: consignor, consignee, notify party and carrier, each by name and
   country;
 - a vessel: IMO and MMSI exactly, the name fuzzily (a position report has only the
-  MMSI).
+  MMSI). A ship matched by IMO or MMSI that reports a name or flag its listing does not
+  give is marked ``changed``: a sanctioned ship under a new name or flag;
+- a consignment's carrying vessel, by the IMO the declaration gives.
 
 Hits become ``ScreeningHit``s on the enriched event, and every enriched event records
 the versions of the lists it was screened against (``watchlist_versions``), hit or
@@ -24,32 +26,71 @@ so an update applies to the next batch, without a restart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import orjson
+from anyascii import anyascii
+from rapidfuzz import fuzz
 
 from engine.logs import get_logger
 from engine.screen import Match, Screener
-from engine.screen.watchlist import Watchlist, load_watchlists, parse_watchlist
-from schemas import Event, FreightEvent, PassengerEvent, ScreeningHit
+from engine.screen.watchlist import (
+    ListedEntity,
+    ListedVessel,
+    Watchlist,
+    country_alpha3,
+    load_watchlists,
+    parse_watchlist,
+)
+from schemas import Event, FreightEvent, PassengerEvent, ScreeningHit, VesselEvent
 
 log = get_logger(__name__)
 
 #: How many hits per party are kept on the event (best first).
 HITS_PER_SUBJECT = 3
+#: Token-sort similarity (0-100) from which a reported ship name is the listed one.
+SAME_NAME = 85
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
-def _hits(subject: str, matches: Iterable[Match]) -> list[ScreeningHit]:
+def _hits(
+    subject: str, matches: Iterable[Match], changed: Callable[[Match], tuple[str, ...]] = lambda m: ()
+) -> list[ScreeningHit]:
     return [
         ScreeningHit(
             subject=subject,  # type: ignore[arg-type]
             list=m.list[:100], list_version=m.list_version[:100], entity_id=m.entity_id[:200],
             entity_schema=m.schema[:40], score=min(1.0, max(0.0, round(m.score, 4))),
-            explanation=m.explanation[:1000],
+            explanation=m.explanation[:1000], changed=changed(m),  # type: ignore[arg-type]
         )
         for m in list(matches)[:HITS_PER_SUBJECT]
     ]
+
+
+def _folded(name: str) -> str:
+    return " ".join(sorted(_WORDS.findall(anyascii(name).lower())))
+
+
+def identity_changes(event: VesselEvent, listed: ListedEntity | None) -> tuple[str, ...]:
+    """What a ship matched by IMO or MMSI reports differently from its listing: a name
+    unlike every listed name (aliases and past names included), a flag not among its
+    listed flags. Nothing when the match was by name only."""
+    if not isinstance(listed, ListedVessel):
+        return ()
+    if not ((event.imo and event.imo in listed.imo) or event.mmsi in listed.mmsi):
+        return ()
+    changed = []
+    names = [*listed.names, *listed.aliases, *listed.weak_aliases]
+    if event.name and names and max(
+        fuzz.token_sort_ratio(_folded(event.name), _folded(n)) for n in names
+    ) < SAME_NAME:
+        changed.append("name")
+    flag = country_alpha3(event.flag) if event.flag else None
+    if flag and listed.flags and flag not in listed.flags:
+        changed.append("flag")
+    return tuple(changed)
 
 
 def screen_event(event: Event, screener: Screener) -> tuple[ScreeningHit, ...]:
@@ -68,10 +109,13 @@ def screen_event(event: Event, screener: Screener) -> tuple[ScreeningHit, ...]:
                                ("notify_party", event.notify_party), ("carrier", event.carrier)):
             if party is not None:
                 hits += _hits(subject, screener.screen_organisation(party.name, country=party.country))
+        if event.means.vessel_imo:
+            hits += _hits("vessel", screener.screen_vessel(imo=event.means.vessel_imo))
     else:
+        ship = event
         hits += _hits("vessel", screener.screen_vessel(
             event.name, imo=event.imo, mmsi=event.mmsi, flag=event.flag
-        ))
+        ), lambda m: identity_changes(ship, screener.entity(m.entity_id)))
     return tuple(hits)
 
 

@@ -24,6 +24,9 @@ dark_vessel_rendezvous   a vessel meets another at sea, switches AIS off, and
                          reappears bound for a UK port
 cross_mode_link          the consignee of a flagged consignment shares a phone with a
                          traveller arriving the same week
+vessel_identity_changed  a ship on the watchlist (a FollowTheMoney ``Vessel``: name, IMO,
+                         MMSI, flag) sails under a new name, same IMO and MMSI (AIS gives
+                         the flag by the MMSI), and a consignment is declared on it
 expired_document, late_cash_booking, ais_gap, implausible_track
                          single-event signals the shipped rules look for
 ======================== =============================================================
@@ -97,6 +100,7 @@ PLANTED_KINDS: tuple[str, ...] = (
     "invalid_or_reused_container",
     "dark_vessel_rendezvous",
     "cross_mode_link",
+    "vessel_identity_changed",
 )
 SIGNAL_KINDS: tuple[str, ...] = ("expired_document", "late_cash_booking", "ais_gap", "implausible_track")
 CASE_KINDS = PLANTED_KINDS + SIGNAL_KINDS
@@ -551,6 +555,35 @@ class FeedSimulator:
 
             self._freight_plans.append(_FreightPlan(odd_value=True, apply=link))
             self._members.append(_Member(case, self.world._surname(), rng.choice(GIVEN_NAMES), phone=phone))
+        elif kind == "vessel_identity_changed":
+            self._plant_renamed_vessel()
+
+    def _plant_renamed_vessel(self) -> None:
+        """A listed ship reports a new name under its listed IMO and MMSI (a voyage report,
+        then positions), and a consignment is declared on it."""
+        ship = self._case_vessel()
+        self.watchlist.append({
+            "id": f"gh-sim-vessel-{len(self.watchlist) + 1:05d}", "schema": "Vessel",
+            "properties": {"name": [ship.name], "imoNumber": [ship.imo], "mmsi": [ship.mmsi],
+                           "flag": [(ship.flag or "").lower()], "notes": ["synthetic test entry"]},
+            "datasets": ["gatehound_sim_vessels"],
+        })
+        name = f"{self.rng.choice(('AURORA', 'HORIZON', 'MERIDIAN'))} {next(self._ids) % 90 + 10}"
+        renamed = ship.model_copy(update={"name": name})
+        case = self._case("vessel_identity_changed", "listed vessel sails under a new name",
+                          {"mmsi": ship.mmsi, "imo": ship.imo or ""},
+                          [{"mode": "vessel", "key": f"mmsi:{ship.mmsi}"}])
+        t0 = self.now + timedelta(minutes=20)
+        self._later(t0, self._ais(renamed.model_copy(update={"observed_at": t0, "occurred_at": t0})))
+        for minutes in (10, 30, 50):
+            at = t0 + timedelta(minutes=minutes)
+            self._later(at, self._ais(_report(renamed, at, (50.6, -1.2 + minutes / 200), 12.0, 90.0)))
+
+        def carried(event: FreightEvent, c: Case = case, imo: str = ship.imo or "") -> FreightEvent:
+            c.expect.append({"mode": "freight", "event_id": event.event_id})
+            return event.model_copy(update={"means": event.means.model_copy(update={"vessel_imo": imo})})
+
+        self._freight_plans.append(_FreightPlan(sea=True, apply=carried))
 
     def _expect_freight(self, case: Case, event: FreightEvent) -> FreightEvent:
         case.expect.append({"mode": "freight", "event_id": event.event_id})

@@ -13,9 +13,11 @@ from engine.enrich.stage import enrich_batch
 from engine.flow.hops import DecideHop, booking_store, enriched_json, track_store
 from engine.messages import RawMessage
 from engine.settings import Settings
+from rules.cross.vessel_identity_changed import Config as IdentityConfig
+from rules.cross.vessel_identity_changed import vessel_identity_changed
 from rules.cross.watchlist_match import Config, watchlist_match
 from schemas import EnrichedEvent
-from tests.fixtures.events import freight_doc, normalised, passenger_doc, vessel_doc
+from tests.fixtures.events import enriched, freight_doc, normalised, passenger_doc, vessel_doc
 
 
 def ftm(entity_id: str, schema: str, dataset: str = "wanted", **props: list[str]) -> bytes:
@@ -63,6 +65,34 @@ def test_consignment_parties_and_vessels_are_screened(tmp_path: Path) -> None:
     ship = normalised(vessel_doc(report_type="voyage", imo="9074729", name="RENAMED STAR"))
     [hit] = screen_event(ship, source.screener)
     assert (hit.subject, hit.entity_id, hit.score) == ("vessel", "v-1", 1.0)
+    carried = normalised(freight_doc(means={"vessel_imo": "9074729"}))
+    assert [(h.subject, h.entity_id) for h in screen_event(carried, source.screener)] == [("vessel", "v-1")]
+
+
+def test_a_listed_ship_under_a_new_name_or_flag_is_marked_and_alerted(tmp_path: Path) -> None:
+    """Matched by IMO: a name unlike the listed ones, or a flag the list does not give, is a
+    change and the identity rule fires; the listed name (any spelling) and flag are not."""
+    listed = ftm("v-2", "Vessel", "vessels", name=["NORTHERN SPECIMEN"], previousName=["OLD SPECIMEN"],
+                 imoNumber=["9074729"], mmsi=["235000001"], flag=["pa"])
+    source = WatchlistSource([write_list(tmp_path, "vessels", listed)])
+
+    def changes(**report: str) -> tuple[str, ...]:
+        ship = normalised(vessel_doc(report_type="voyage", **report))
+        return tuple(c for h in screen_event(ship, source.screener) for c in h.changed)
+
+    assert changes(imo="9074729", name="Northern Specimen", flag="PA") == ()
+    assert changes(imo="9074729", name="SPECIMEN NORTHERN", flag="PA") == ()
+    assert changes(imo="9074729", name="OLD SPECIMEN") == ()
+    assert changes(imo="9074729", name="BLUE HORIZON", flag="PA") == ("name",)
+    assert changes(mmsi="235000001", imo="1234567", name="NORTHERN SPECIMEN", flag="CM") == ("flag",)
+    assert changes(mmsi="235000002", imo="1234567", name="NORTHERN SPECIMEN", flag="CM") == ()  # name only
+    renamed = enriched(vessel_doc(report_type="voyage", imo="9074729", name="BLUE HORIZON", flag="CM"),
+                       screener=source.screener)
+    [found] = vessel_identity_changed(renamed, IdentityConfig())
+    assert "new name and flag" in found.detail and found.evidence["entity_id"] == "v-2"
+    same = enriched(vessel_doc(report_type="voyage", imo="9074729", name="NORTHERN SPECIMEN"),
+                    screener=source.screener)
+    assert list(vessel_identity_changed(same, IdentityConfig())) == []
 
 
 def test_enriched_events_carry_hits_and_the_versions_screened_against(tmp_path: Path) -> None:

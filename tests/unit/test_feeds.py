@@ -27,7 +27,7 @@ from engine.simulate.feeds import (
     FeedMessage,
     FeedSimulator,
 )
-from schemas import PassengerEvent
+from schemas import PassengerEvent, VesselEvent
 
 COUNT = 6000
 runner = CliRunner()
@@ -190,11 +190,12 @@ def test_simulate_says_what_it_needs(args: list[str], tmp_path: Path) -> None:
 
 
 def test_the_watchlist_is_followthemoney_and_listed_travellers_fly_under_a_variant() -> None:
-    """watchlist.jsonl holds FtM Person entities; each planted traveller's name differs from
-    the listed one, and their date of birth is the listed one."""
+    """watchlist.jsonl holds FtM Person (and Vessel) entities; each planted traveller's name
+    differs from the listed one, and their date of birth is the listed one."""
     messages, sim = stream()
     entities = {e["id"]: e for e in sim.watchlist}
-    assert all(e["schema"] == "Person" and e["properties"]["name"] for e in entities.values())
+    assert {e["schema"] for e in entities.values()} == {"Person", "Vessel"}
+    assert all(e["properties"]["name"] for e in entities.values())
     events = {e.event_id: e for m in messages if m.valid and m.format == "paxlst"
               for e in normalise_batch([RawMessage(value=m.value, topic=m.topic_base)]).events}
     cases = [c for c in sim.cases if c.kind == "watchlist_name_variant"]
@@ -206,3 +207,19 @@ def test_the_watchlist_is_followthemoney_and_listed_travellers_fly_under_a_varia
         name = f"{traveller.traveller.given_names} {traveller.traveller.surname}".upper()
         assert name != listed["name"][0]
         assert str(traveller.traveller.date_of_birth) == listed["birthDate"][0]
+
+
+def test_a_listed_vessel_sails_renamed_and_carries_a_consignment() -> None:
+    """The listed ship's AIS reports carry its listed IMO and MMSI and another name; a
+    declaration names its IMO."""
+    messages, sim = stream()
+    [case, *_] = [c for c in sim.cases if c.kind == "vessel_identity_changed"]
+    [listed] = [e for e in sim.watchlist if e["properties"].get("mmsi") == [case.entities["mmsi"]]]
+    reports = [e for m in messages if m.valid and m.format == "ais"
+               for e in normalise_batch([RawMessage(value=m.value, topic=m.topic_base)]).events
+               if isinstance(e, VesselEvent) and e.mmsi == case.entities["mmsi"]]
+    voyage = [r for r in reports if r.report_type == "voyage"]
+    assert voyage and all(r.imo == listed["properties"]["imoNumber"][0] for r in voyage)
+    assert all(r.name != listed["properties"]["name"][0] for r in voyage)
+    freight = [t for t in case.expect if t["mode"] == "freight"]
+    assert len(freight) == 1
