@@ -33,9 +33,19 @@ more parts are also filed under the hot pair plus each of their other parts
 the hot pair, plus the names that are exactly that pair; a query of two parts
 still gets the whole pair.
 
-**4. Bound, then score.** For each candidate, the parts it can possibly align
+**4. Counting.** A query of three or more parts counts in how many pair blocks
+each name turns up: ``k`` shared parts are ``k(k-1)/2`` pairs, which bounds the
+score, so a name sharing only two common parts with a four-part query (Mohammed
+and Hassan) is dropped before it is looked at (see :func:`_shared_bound`).
+
+**5. Bound, then score.** For each candidate, the parts it can possibly align
 give an upper bound of its score in a few look-ups; only candidates whose bound
-reaches the floor are scored in full (see :meth:`NameIndex.search`).
+reaches the floor are scored in full (see :meth:`NameIndex.search`), and only the
+names reported get their explanation written (:meth:`ScoredName.hit`).
+
+Every listed token's own expansion (step 1) is found when the index is built:
+most tokens screened are listed ones, so a fresh worker is nearly as fast as
+one that has run a while.
 
 An index is immutable once built: a new list version is a new index, built
 beside the old one and swapped in by reference.
@@ -43,9 +53,13 @@ beside the old one and swapped in by reference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from rapidfuzz.distance import OSA
 
 from engine.screen.names import (
     MatchHow,
@@ -55,6 +69,7 @@ from engine.screen.names import (
     deletions,
     display_tokens,
     is_particle,
+    is_syllable_chain,
     is_vowelless,
     normalise_name,
     skeleton,
@@ -63,9 +78,10 @@ from engine.screen.names import (
 
 #: Tokens beyond this many are ignored (a name, not a paragraph).
 MAX_TOKENS = 8
-#: How much one unmatched token counts when the other name is wholly matched in
-#: order from its first part: one missing or extra middle name costs a little; a
-#: different given name, or a second missing part, its full weight.
+#: How much one unmatched listed token counts when the name screened is wholly
+#: matched in order from the listed name's first part: one missing middle name
+#: costs a little; a different given name, a second missing part, or a part of
+#: the name screened that the listed name does not have, its full weight.
 EXTRA_TOKEN_COST = 0.35
 #: Weight of a particle (``al``, ``bin``, ``van``) and of an initial, against 1 for a name part.
 PARTICLE_WEIGHT = 0.25
@@ -87,10 +103,13 @@ _TRIPLE = 1 << 24  # vocabulary ids stay below this
 
 
 class TokenHit(NamedTuple):
-    """How one query token matched one listed token."""
+    """How one query token matched one listed token. ``vowel`` is True when the two
+    differ in their vowels (or by sound) only: in names made of open syllables
+    (Pinyin, Yoruba) that is another name, see :meth:`NameIndex.search`."""
 
     similarity: float
     how: MatchHow
+    vowel: bool = False
 
 
 class PartMatch(NamedTuple):
@@ -130,6 +149,7 @@ class _Record(NamedTuple):
     text: str
     tokens: tuple[str, ...]
     pieces: tuple[tuple[int, int], ...]  # (vocabulary id, mask of the tokens it covers)
+    base: tuple[tuple[int, int], ...]  # the pieces that are single tokens
     weights: tuple[float, ...]
     total: float
     first: int  # mask of the first name part
@@ -138,6 +158,7 @@ class _Record(NamedTuple):
     syllabic: bool
     has_initials: bool
     uniform: bool  # every token weighs 1
+    syllables: bool  # every token is a chain of open syllables (Pinyin, Yoruba)
 
 
 class _Query(NamedTuple):
@@ -146,12 +167,34 @@ class _Query(NamedTuple):
     total: float
     first: int
     pieces: list[tuple[dict[int, TokenHit], int, str]]
-    by_vid: dict[int, list[tuple[float, int, MatchHow]]]  # vocabulary id -> (similarity, query mask, how)
-    cover: dict[int, int]  # vocabulary id -> query tokens it may align with
+    # vocabulary id -> (similarity, query mask, how, vowel) of the query pieces it may be
+    by_vid: dict[int, list[tuple[float, int, MatchHow, bool]]]
+    joined: bool  # some query piece may be a listed piece of two or three tokens
     other_script: bool
     syllabic: bool
     has_initials: bool
     uniform: bool
+    syllables: bool
+    blockable: list[tuple[list[int], int]]  # expansions of the pieces that may be block keys, with masks
+    many: bool  # three or more single parts may be block keys
+    overlap: bool  # two single parts may be the same listed token
+
+
+class ScoredName(NamedTuple):
+    """A listed name's score for a query, with what it takes to explain it:
+    :meth:`hit` makes the :class:`NameHit`, only for the few names reported."""
+
+    owner: int
+    score: float
+    record: _Record
+    query: _Query
+    chosen: list[tuple[float, int, int, str]]
+    used_q: int
+    used_e: int
+
+    def hit(self) -> NameHit:
+        """The match with its explanation."""
+        return NameIndex._hit(self.record, self.query, self.score, self.chosen, self.used_q, self.used_e)
 
 
 def _weight(token: str) -> float:
@@ -206,6 +249,61 @@ def _mask_weight(mask: int, weights: Sequence[float]) -> float:
     return total
 
 
+def other_name(query: str, listed: str) -> bool:
+    """True when a query token that is itself a listed name is more likely another
+    name than a spelling of ``listed``: a typo rarely makes a real name, so when the
+    query token is on the list in its own right, only a difference of sound
+    (Hussein / Hussain, Aleksey / Alexei, Aleksandr / Alexander) is a spelling;
+    one letter (Juan / Juana, Chen / Cheng, Ganglei / Gangfei) makes another name,
+    and so does a feminine ending (Ivanov / Ivanova).
+
+    >>> other_name("juan", "juana"), other_name("hussein", "hussain"), other_name("ivanova", "ivanov")
+    (True, False, True)
+    """
+    short, long_ = (query, listed) if len(query) <= len(listed) else (listed, query)
+    if long_ == short + "a":
+        return True
+    if skeleton(query) == skeleton(listed):
+        return False
+    kq, kl = sound_key(query), sound_key(listed)
+    if kq == kl:
+        return False
+    return min(len(kq), len(kl)) < 5 or OSA.distance(kq, kl, score_cutoff=1) > 1
+
+
+def _vowel_only(query: str, listed: str, how: MatchHow) -> bool:
+    """True when two tokens differ only by sound or in their vowels."""
+    return how == "phonetic"
+
+
+def _shared_bound(pairs: int, rest: float, total: float, listed: float) -> float:
+    """The best score of a listed name (of weight ``listed``) met only through
+    ``pairs`` blocks of two single parts of a query (of weight ``total``, of which
+    ``rest`` in particles and initials).
+
+    Such a name aligns token to token, and ``k`` shared parts are ``k(k-1)/2``
+    pairs. With ``m`` of the query's weight aligned (the shared parts and, at
+    best, all the rest) the listed name aligns at most as much, and the query's
+    unaligned parts cost their full weight. A query of four parts needs three
+    of them to reach 0.84, so a name sharing two common ones (Mohammed and
+    Hassan) is not even looked at.
+    """
+    k = (1 + math.isqrt(1 + 8 * pairs)) // 2
+    mq = min(k + rest, total)
+    me = min(listed, mq)
+    cost = _lenient(listed - me) if mq >= total - 1e-9 else listed - me
+    return (mq + me) / (me + total + cost)
+
+
+def _pairs_needed(rest: float, total: float, floor: float) -> int:
+    """The fewest pair blocks a name must turn up in to possibly score ``floor``:
+    :func:`_shared_bound` is highest for a listed name as heavy as the part aligned."""
+    k = 2
+    while k < MAX_TOKENS and _shared_bound(k * (k - 1) // 2, rest, total, min(k + rest, total)) < floor:
+        k += 1
+    return k * (k - 1) // 2
+
+
 def _blockable(piece: str, mask: int) -> bool:
     """Whether a piece may be part of a block key: not a particle or an initial alone."""
     return mask & (mask - 1) != 0 or (len(piece) > 1 and not is_particle(piece))
@@ -226,7 +324,8 @@ class NameIndex:
         self.kind: NameKind = kind
         self._vocab: dict[str, int] = {}
         self._tokens: list[str] = []
-        self._joined: set[int] = set()  # vocabulary ids of joined pieces
+        self._joined: set[int] = set()  # vocabulary ids of joined pieces (not also a name part)
+        self._multi: set[int] = set()  # vocabulary ids some listed name has as two or three tokens
         keys: dict[str, list[int]] = {}
         records: list[_Record] = []
         blocks_of: list[list[tuple[int, int]]] = []  # per record: its blockable pieces
@@ -240,11 +339,13 @@ class NameIndex:
             rid = len(records)
             texts = _pieces(tokens)
             pieces = [(self._add(p, mask & (mask - 1) == 0, keys), mask) for p, mask in texts]
+            self._multi.update(v for v, m in pieces if m & (m - 1))
             weights = tuple(_weight(t) for t in tokens)
+            singles_of = tuple((v, m) for v, m in pieces if not m & (m - 1))
             records.append(_Record(
-                owner, text, tokens, tuple(pieces), weights, sum(weights), _first(tokens), weak,
+                owner, text, tokens, tuple(pieces), singles_of, weights, sum(weights), _first(tokens), weak,
                 normal.script == "other", normal.syllabic, any(len(t) == 1 for t in tokens),
-                all(w == 1.0 for w in weights),
+                all(w == 1.0 for w in weights), all(is_syllable_chain(t) for t in tokens),
             ))
             blockable = [pm for pm, (p, m) in zip(pieces, texts, strict=True) if _blockable(p, m)]
             blocks_of.append(blockable)
@@ -276,14 +377,29 @@ class NameIndex:
                             if not block or block[-1] != rid:
                                 block.append(rid)
         self._records: tuple[_Record, ...] = tuple(records)
-        self._pairs = {k: tuple(v) for k, v in pairs.items() if k not in hot}
+        # One look-up per pair: its names, or () for a hot pair (see _hot_blocks).
+        self._pairs: dict[int, tuple[int, ...]] = {k: () if k in hot else tuple(v) for k, v in pairs.items()}
         self._hot = {k: tuple(pairs[k]) for k in hot}
         self._hot_short = {k: tuple(r for r in pairs[k] if parts[r] <= 3) for k in hot}
         self._exact = {k: tuple(v) for k, v in exact.items()}
         self._triples = {k: tuple(v) for k, v in triples.items()}
         self._singles = {k: tuple(v) for k, v in singles.items()}
+        self._single_vids = frozenset(self._singles)
         self._keys: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in keys.items()}
+        # Two query tokens written apart meet a listed token written as one by
+        # spelling or sound, or by consonants: there only whole name parts, as the
+        # consonants of common pairs joined bring hundreds of spellings of them.
+        solo: dict[str, list[int]] = {}
+        for vid, token in enumerate(self._tokens):
+            if vid not in self._joined:
+                solo.setdefault(_SKELETON + skeleton(token), []).append(vid)
+        self._solo: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in solo.items()}
         self._cache: dict[str, dict[int, TokenHit]] = {}
+        # Every listed token's own expansion is found once, here: most tokens
+        # screened are listed ones, and a cold worker then runs as fast as a warm one.
+        self._listed: dict[str, dict[int, TokenHit]] = {
+            token: self._expansion(token) for vid, token in enumerate(self._tokens) if vid not in self._joined
+        }
 
     # -- building --
 
@@ -293,12 +409,20 @@ class NameIndex:
         token written together, not every typo of it."""
         vid = self._vocab.get(token)
         if vid is not None:
+            if base and vid in self._joined:  # a name part that other names write in two
+                self._joined.discard(vid)
+                self._file(token, vid, base, keys)
             return vid
         vid = len(self._tokens)
         self._vocab[token] = vid
         self._tokens.append(token)
         if not base:
             self._joined.add(vid)
+        self._file(token, vid, base, keys)
+        return vid
+
+    @staticmethod
+    def _file(token: str, vid: int, base: bool, keys: dict[str, list[int]]) -> None:
         found = set(deletions(token)) if base and len(token) >= 4 else {token}
         sound = sound_key(token)
         found.update(_SOUND + k for k in (deletions(sound) if base and len(sound) >= 6 else (sound,)))
@@ -307,7 +431,6 @@ class NameIndex:
             found.add(_SKELETON + bones)
         for key in found:
             keys.setdefault(key, []).append(vid)
-        return vid
 
     # -- searching --
 
@@ -321,9 +444,17 @@ class NameIndex:
 
     def expand(self, token: str) -> dict[int, TokenHit]:
         """The vocabulary tokens that ``token`` may be, with how each matches it."""
-        hit = self._cache.get(token)
-        if hit is not None:
-            return hit
+        hit = self._listed.get(token)
+        if hit is None:
+            hit = self._cache.get(token)
+            if hit is None:
+                hit = self._expansion(token)
+                if len(self._cache) >= _EXPANSION_CACHE:
+                    self._cache.clear()
+                self._cache[token] = hit
+        return hit
+
+    def _expansion(self, token: str) -> dict[int, TokenHit]:
         found: set[int] = set()
         keys = self._keys
         for key in deletions(token) if len(token) >= 4 else (token,):
@@ -336,15 +467,17 @@ class NameIndex:
             found.update(keys.get(_SKELETON + bones, ()))
         out: dict[int, TokenHit] = {}
         tokens, joined = self._tokens, self._joined
+        own = self._vocab.get(token)
+        listed = own is not None and own not in joined
         for vid in found:
-            similarity, how = compare_tokens(token, tokens[vid])
+            other = tokens[vid]
+            similarity, how = compare_tokens(token, other)
             # A joined piece stands for two name parts: only a close match counts,
             # or "li jian" would meet "liu jun" by sound.
             if similarity >= JOINED_SIMILARITY or similarity > 0 and vid not in joined:
-                out[vid] = TokenHit(similarity, how)
-        if len(self._cache) >= _EXPANSION_CACHE:
-            self._cache.clear()
-        self._cache[token] = out
+                if listed and how in ("fuzzy", "phonetic") and other_name(token, other):
+                    continue
+                out[vid] = TokenHit(similarity, how, _vowel_only(token, other, how))
         return out
 
     def _expand_piece(self, piece: str, mask: int) -> dict[int, TokenHit]:
@@ -355,30 +488,44 @@ class NameIndex:
         cached = self._cache.get(" " + piece)
         if cached is not None:
             return cached
+        same = self._vocab.get(piece)
+        if same is not None and same in self._joined:
+            # Listed names write these very parts apart too: the single parts meet.
+            self._cache[" " + piece] = {}
+            return {}
         found: set[int] = set()
-        for key in (piece, _SOUND + sound_key(piece), _SKELETON + skeleton(piece)):
+        for key in (piece, _SOUND + sound_key(piece)):
             found.update(self._keys.get(key, ()))
+        found.update(self._solo.get(_SKELETON + skeleton(piece), ()))
         out: dict[int, TokenHit] = {}
         for vid in found:
             similarity, how = compare_tokens(piece, self._tokens[vid])
             if similarity >= JOINED_SIMILARITY:
-                out[vid] = TokenHit(similarity, how)
+                out[vid] = TokenHit(similarity, how, _vowel_only(piece, self._tokens[vid], how))
         self._cache[" " + piece] = out
         return out
 
     def _query(self, normal: NormalName) -> _Query:
         tokens = normal.tokens[:MAX_TOKENS]
         pieces = [(self._expand_piece(p, mask), mask, p) for p, mask in _pieces(tokens)]
-        by_vid: dict[int, list[tuple[float, int, MatchHow]]] = {}
-        cover: dict[int, int] = {}
+        by_vid: dict[int, list[tuple[float, int, MatchHow, bool]]] = {}
         for expansion, mask, _ in pieces:
-            for vid, hit in expansion.items():
-                by_vid.setdefault(vid, []).append((hit.similarity, mask, hit.how))
-                cover[vid] = cover.get(vid, 0) | mask
+            for vid, (similarity, how, vowel) in expansion.items():
+                found = by_vid.get(vid)
+                if found is None:
+                    by_vid[vid] = [(similarity, mask, how, vowel)]
+                else:
+                    found.append((similarity, mask, how, vowel))
         weights = tuple(_weight(t) for t in tokens)
+        blockable = [(list(e), m) for e, m, p in pieces if e and _blockable(p, m)]
+        singles = [va for va, ma in blockable if not ma & (ma - 1)]
         return _Query(
-            tokens, weights, sum(weights), _first(tokens), pieces, by_vid, cover, normal.script == "other",
+            tokens, weights, sum(weights), _first(tokens), pieces, by_vid,
+            not self._multi.isdisjoint(by_vid), normal.script == "other",
             normal.syllabic, any(len(t) == 1 for t in tokens), all(w == 1.0 for w in weights),
+            all(is_syllable_chain(t) for t in tokens), blockable,
+            sum(1 for _, m, p in pieces if m & (m - 1) == 0 and _blockable(p, m)) >= 3,
+            sum(map(len, singles)) != len(set().union(*singles)),
         )
 
     def candidates(self, normal: NormalName, floor: float = 0.0) -> set[int]:
@@ -386,38 +533,80 @@ class NameIndex:
         return self._candidates(self._query(normal), floor)
 
     def _candidates(self, query: _Query, floor: float) -> set[int]:
-        blockable = [(list(e), m) for e, m, p in query.pieces if e and _blockable(p, m)]
-        many = sum(1 for e, m, p in query.pieces if m & (m - 1) == 0 and _blockable(p, m)) >= 3
+        blockable, many = query.blockable, query.many
+        # Two parts that may be one listed token (Mohammed Mohamed) are not counted as two.
+        count = many and not (query.has_initials or query.overlap)
         out: set[int] = set()
-        pairs, hot, triples = self._pairs, self._hot, self._triples
+        counted: list[set[int]] = []
+        joined, pairs = self._multi, self._pairs
         for i, (va, ma) in enumerate(blockable):
             for vb, mb in blockable[i + 1 :]:
                 if ma & mb:
                     continue
-                for a in va:
-                    for b in vb:
-                        if a == b:
-                            continue
-                        key = (a << 32) | b if a < b else (b << 32) | a
-                        block = pairs.get(key)
-                        if block is not None:
-                            out.update(block)
-                        elif key in hot:
-                            if not many:
-                                # Two parts against names of four or more: at best
-                                # SHORT_QUERY_BOUND, so those are left out above it.
-                                out.update(hot[key] if floor <= SHORT_QUERY_BOUND else self._hot_short[key])
-                                continue
-                            out.update(self._exact.get(key, ()))
-                            base = key * _TRIPLE
-                            for vc, mc in blockable:
-                                if not mc & (ma | mb):
-                                    for c in vc:
-                                        out.update(triples.get(base + c, ()))
-        for vids, _ in blockable:
-            for vid in vids:
-                out.update(self._singles.get(vid, ()))
+                if count and not (ma & (ma - 1) or mb & (mb - 1)):
+                    # Names met through two single parts are counted (see
+                    # _shared_bound); a listed joined piece may stand for more
+                    # parts, so names met through one always pass.
+                    found: set[int] = set()
+                    for block, key in zip(map(pairs.get, plain := [
+                        (a << 32) | b if a < b else (b << 32) | a
+                        for a in va if a not in joined for b in vb if b != a and b not in joined
+                    ]), plain, strict=True):
+                        if block:
+                            found.update(block)
+                        elif block is not None:
+                            self._hot_blocks(key, found, out, blockable, ma | mb, many, floor)
+                    counted.append(found)
+                    keys = [(a << 32) | b if a < b else (b << 32) | a
+                            for a in va for b in vb if b != a and (a in joined or b in joined)]
+                else:
+                    keys = [(a << 32) | b if a < b else (b << 32) | a for a in va for b in vb if b != a]
+                for block, key in zip(map(pairs.get, keys), keys, strict=True):
+                    if block:
+                        out.update(block)
+                    elif block is not None:
+                        self._hot_blocks(key, out, out, blockable, ma | mb, many, floor)
+        if counted:
+            times: Counter[int] = Counter()
+            for found in counted:
+                times.update(found)
+            records, total = self._records, query.total
+            rest = total - sum(1 for t in query.tokens if len(t) > 1 and not is_particle(t))
+            need = _pairs_needed(rest, total, floor)
+            bounds: dict[tuple[int, float], float] = {}
+            for rid, n in times.items():
+                if n < need:
+                    continue
+                listed = records[rid].total
+                bound = bounds.get((n, listed))
+                if bound is None:
+                    bound = bounds[n, listed] = _shared_bound(n, rest, total, listed)
+                if bound >= floor:
+                    out.add(rid)
+        vids: set[int] = set().union(*(va for va, _ in blockable))
+        for vid in self._single_vids.intersection(vids):
+            out.update(self._singles[vid])
         return out
+
+    def _hot_blocks(
+        self, key: int, into: set[int], out: set[int], blockable: list[tuple[list[int], int]],
+        mask: int, many: bool, floor: float,
+    ) -> None:
+        """The names under hot pair ``key`` (of query parts ``mask``) worth a look, into ``into``."""
+        if not many:
+            # Two parts against names of four or more: at best SHORT_QUERY_BOUND,
+            # so those are left out above it.
+            into.update(self._hot_short[key] if floor > SHORT_QUERY_BOUND else self._hot[key])
+            return
+        into.update(self._exact.get(key, ()))
+        base = key * _TRIPLE
+        triples, joined = self._triples, self._multi
+        for vc, mc in blockable:
+            if not mc & mask:
+                for c in vc:
+                    block = triples.get(base + c)
+                    if block is not None:
+                        (out if c in joined else into).update(block)
 
     def search(self, text: str, floor: float = 0.0) -> list[NameHit]:
         """Listed names matching ``text`` with a name score of at least ``floor``.
@@ -429,34 +618,75 @@ class NameIndex:
             score = sum(similarity * (weight on both sides) over aligned pairs)
                     / (weight of aligned tokens, both sides + cost of the rest)
 
-        where an unaligned token costs its weight, except that one of them costs
-        ``EXTRA_TOKEN_COST`` when the other name is aligned in full, in the same
-        order, and the longer name's first part is aligned (a middle name or a
-        second surname missing or added; not for Chinese, Japanese or Korean
-        syllables). Order does not count: ``PETROV IVAN`` is ``IVAN PETROV``.
+        where an unaligned token costs its weight, except that one unaligned
+        listed token costs ``EXTRA_TOKEN_COST`` when the name screened is aligned
+        in full, in the same order, and the listed name's first part is aligned
+        (a middle name or a second surname left out; not for Chinese, Japanese
+        or Korean syllables). A part of the name screened that the listed name
+        lacks always costs in full: the list holds names as fully as it knows
+        them, so an extra part names someone else. Order does not count:
+        ``PETROV IVAN`` is ``IVAN PETROV``.
+
+        Which token pairs align is decided with the list in view:
+
+        - a token of the name screened that is itself a listed name part aligns
+          with another listed part only if they differ by sound (Hussein /
+          Hussain), not by a letter (Juan / Juana, Chen / Cheng): see
+          :func:`other_name`;
+        - when both names are made of open syllables only (Pinyin, Yoruba; see
+          :func:`~engine.screen.names.is_syllable_chain`) tokens that differ in
+          sound or vowels only do not align: Lu / Luo, Meng / Ming are other names.
+
         Candidates whose best possible score is under ``floor`` are not scored at all.
+        """
+        return [scored.hit() for scored in self.scores(text, floor)]
+
+    def scores(
+        self, text: str, floor: float = 0.0, lift: Callable[[int], float] | None = None, most: float = 0.0
+    ) -> list[ScoredName]:
+        """What :meth:`search` finds, before the explanations are written.
+
+        ``lift``, when given, says for an owner what the other facts (birth date,
+        nationality) add to or take from its score, and ``most`` the most it adds
+        for anyone: a name is kept when its score and its owner's lift reach
+        ``floor``, so a namesake born in another year is not even scored in full.
         """
         normal = normalise_name(text, self.kind)
         if not normal.tokens:
             return []
         query = self._query(normal)
-        out: list[NameHit] = []
+        out: list[ScoredName] = []
         records = self._records
-        cover = query.cover
-        for rid in self._candidates(query, floor):
+        by_vid = query.by_vid
+        initials = query.has_initials
+        lifts: dict[int, float] = {}
+        for rid in self._candidates(query, floor - most):
             record = records[rid]
-            if not (query.has_initials or record.has_initials):
-                covered_q = covered_e = 0
-                for vid, emask in record.pieces:
-                    qmask = cover.get(vid)
-                    if qmask is not None:
-                        covered_q |= qmask
-                        covered_e |= emask
-                if self._bound(query, record, covered_q, covered_e) < floor:
+            need = floor
+            if lift is not None:
+                up = lifts.get(record.owner)
+                if up is None:
+                    up = lifts[record.owner] = lift(record.owner)
+                need -= up
+            # The tokens that may align give a bound of the score; only names that
+            # can reach the floor are aligned in full.
+            aligned: list[tuple[float, int, int, str]] = []
+            covered_q = covered_e = 0
+            syllables = query.syllables and record.syllables
+            for vid, emask in record.pieces if query.joined else record.base:
+                hits = by_vid.get(vid)
+                if hits is not None:
+                    for similarity, qmask, how, vowel in hits:
+                        if not (vowel and syllables):
+                            aligned.append((similarity, qmask, emask, how))
+                            covered_q |= qmask
+                            covered_e |= emask
+            if not (initials or record.has_initials):
+                if not aligned or self._bound(query, record, covered_q, covered_e) < need:
                     continue
-            scored = self._score(record, query)
-            if scored is not None and scored[0] >= floor:
-                out.append(self._hit(record, query, *scored))
+            scored = self._score(record, query, aligned)
+            if scored is not None and scored[0] >= need:
+                out.append(ScoredName(record.owner, scored[0], record, query, *scored[1:]))
         return out
 
     @staticmethod
@@ -467,22 +697,16 @@ class NameIndex:
         mq = covered_q.bit_count() if query.uniform else _mask_weight(covered_q, query.weights)
         me = covered_e.bit_count() if record.uniform else _mask_weight(covered_e, record.weights)
         rest_q, rest_e = query.total - mq, record.total - me
-        cost_q = _lenient(rest_q) if rest_e < 1e-9 else rest_q
         cost_e = _lenient(rest_e) if rest_q < 1e-9 else rest_e
-        bound = (mq + me) / (mq + me + cost_q + cost_e)
+        bound = (mq + me) / (mq + me + rest_q + cost_e)
         return bound * WEAK_ALIAS_FACTOR if record.weak else bound
 
+    @staticmethod
     def _score(
-        self, record: _Record, query: _Query
+        record: _Record, query: _Query, aligned: list[tuple[float, int, int, str]]
     ) -> tuple[float, list[tuple[float, int, int, str]], int, int] | None:
-        """The record's name score, and the alignment it comes from."""
-        aligned: list[tuple[float, int, int, str]] = []
-        by_vid = query.by_vid
-        for vid, emask in record.pieces:
-            hits = by_vid.get(vid)
-            if hits is not None:
-                for similarity, qmask, how in hits:
-                    aligned.append((similarity, qmask, emask, how))
+        """The record's name score, and the alignment it comes from, from the
+        pairs of tokens that may align (``aligned``, added to here)."""
         tokens = query.tokens
         if query.has_initials or record.has_initials:
             for qi, qt in enumerate(tokens):
@@ -511,15 +735,17 @@ class NameIndex:
             chosen.append(item)
         rest_q = query.total - matched_q
         rest_e = record.total - matched_e
-        cost_q, cost_e = rest_q, rest_e
-        if used_q.bit_count() >= 2 and used_e.bit_count() >= 2 and not (query.syllabic or record.syllabic):
-            # Extra parts are middle names (or a second surname) when the longer
-            # name's first part is matched and the matched parts keep their order.
-            if rest_q < 1e-9 and used_e & record.first and _in_order(chosen, True):
-                cost_e = _lenient(rest_e)
-            elif rest_e < 1e-9 and used_q & query.first and _in_order(chosen, False):
-                cost_q = _lenient(rest_q)
-        score = numerator / (matched_q + matched_e + cost_q + cost_e)
+        cost_e = rest_e
+        if (
+            rest_q < 1e-9 and used_q.bit_count() >= 2 and used_e.bit_count() >= 2
+            and not (query.syllabic or record.syllabic) and used_e & record.first and _in_order(chosen, True)
+        ):
+            # The listed name's extra parts are middle names (or a second surname)
+            # when its first part is matched and the matched parts keep their order.
+            # Not the other way round: a part of the name screened that the listed
+            # name lacks names someone else (the list holds names as fully as known).
+            cost_e = _lenient(rest_e)
+        score = numerator / (matched_q + matched_e + rest_q + cost_e)
         if record.weak:
             score *= WEAK_ALIAS_FACTOR
         return round(score, 4), chosen, used_q, used_e

@@ -169,12 +169,34 @@ def normalise_name(text: str, kind: NameKind = "person") -> NormalName:
     if script == "other" and kind == "person":  # Latin titles would drop Arabic "mr" (Omar)
         return NormalName(tuple(folded), script, syllabic)
     noise = _NOISE[kind]
+    if kind != "person":
+        folded = _join_letters(folded, noise)
     tokens = [t for t in folded if t not in noise]
     if not tokens or kind == "person" and len(tokens) < 2 <= len(folded):
         # Noise words are kept when dropping them would leave less than a name:
         # "Don Smith" is a name, "The Company" too.
         tokens = folded
     return NormalName(tuple(tokens), script, syllabic)
+
+
+def _join_letters(tokens: list[str], noise: frozenset[str]) -> list[str]:
+    """Single letters in a row that spell a noise word, written with dots
+    (``L.L.C.``, ``S.A.``), as that word: ``["example", "l", "l", "c"]`` ->
+    ``["example", "llc"]``."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in [*tokens, ""]:
+        if len(token) == 1:
+            run.append(token)
+            continue
+        if len(run) > 1 and "".join(run) in noise:
+            out.append("".join(run))
+        else:
+            out.extend(run)
+        run = []
+        if token:
+            out.append(token)
+    return out
 
 
 def is_particle(token: str) -> bool:
@@ -253,6 +275,60 @@ def deletions(token: str) -> list[str]:
     ['ab', 'abc', 'ac', 'bc']
     """
     return [token, *(token[:i] + token[i + 1 :] for i in range(len(token)))]
+
+
+# The syllables of Hanyu Pinyin (``u`` written for ``ü``; ``v`` as some systems type it).
+# Chinese names are made of these; between two of them a vowel is not a spelling
+# habit but another syllable (Lu / Luo, Meng / Ming, Xu / Xiu are different names).
+PINYIN_SYLLABLES = frozenset(
+    """
+    a ai an ang ao e ei en eng er o ou
+    ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu
+    pa pai pan pang pao pei pen peng pi pian piao pie pin ping po pou pu
+    ma mai man mang mao me mei men meng mi mian miao mie min ming miu mo mou mu
+    fa fan fang fei fen feng fo fou fu
+    da dai dan dang dao de dei den deng di dian diao die ding diu dong dou du duan dui dun duo
+    ta tai tan tang tao te teng ti tian tiao tie ting tong tou tu tuan tui tun tuo
+    na nai nan nang nao ne nei nen neng ni nian niang niao nie nin ning niu nong nou nu nuan nuo nv nue
+    la lai lan lang lao le lei leng li lia lian liang liao lie lin ling liu long lou lu luan lun luo lv lue
+    ga gai gan gang gao ge gei gen geng gong gou gu gua guai guan guang gui gun guo
+    ka kai kan kang kao ke ken keng kong kou ku kua kuai kuan kuang kui kun kuo
+    ha hai han hang hao he hei hen heng hong hou hu hua huai huan huang hui hun huo
+    ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun
+    qi qia qian qiang qiao qie qin qing qiong qiu qu quan que qun
+    xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun
+    zha zhai zhan zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo
+    cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo
+    sha shai shan shang shao she shei shen sheng shi shou shu shua shuai shuan shuang shui shun shuo
+    ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo
+    za zai zan zang zao ze zei zen zeng zi zong zou zu zuan zui zun zuo
+    ca cai can cang cao ce cen ceng ci cong cou cu cuan cui cun cuo
+    sa sai san sang sao se sen seng si song sou su suan sui sun suo
+    ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun
+    wa wai wan wang wei wen weng wo wu
+    """.split()  # noqa: SIM905 - a block of words reads better than a list
+)
+
+
+@lru_cache(maxsize=65536)
+def is_syllable_chain(token: str) -> bool:
+    """True when ``token`` can be read as Pinyin syllables one after another
+    (``xiaoming`` = xiao + ming). Other languages built of open syllables pass too
+    (Yoruba ``olumide``), and there as well a changed vowel makes another name.
+
+    >>> is_syllable_chain("xiaoming"), is_syllable_chain("zhou"), is_syllable_chain("petrov")
+    (True, True, False)
+    """
+    n = len(token)
+    if not n:
+        return False
+    reach = [True] + [False] * n  # reach[i]: token[:i] splits into syllables
+    for i in range(n):
+        if reach[i]:
+            for j in range(i + 1, min(n, i + 6) + 1):
+                if token[i:j] in PINYIN_SYLLABLES:
+                    reach[j] = True
+    return reach[n]
 
 
 MatchHow = Literal["exact", "fuzzy", "phonetic", "transliteration", "initial", "none"]

@@ -40,11 +40,11 @@ swap the reference; screenings in flight finish on the old one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.screen.index import NameHit, NameIndex
+from engine.screen.index import NameIndex, ScoredName
 from engine.screen.names import NameKind, identifier_key, imo_key, mmsi_key
 from engine.screen.watchlist import (
     ListedDocument,
@@ -106,10 +106,10 @@ class _Verdict:
 
     score: float
     reasons: list[str] = field(default_factory=list)
-    name: NameHit | None = None
+    name: ScoredName | None = None
 
     def explanation(self) -> str:
-        return "; ".join([self.name.explain(), *self.reasons] if self.name else self.reasons)
+        return "; ".join([self.name.hit().explain(), *self.reasons] if self.name else self.reasons)
 
 
 def compare_birth_dates(
@@ -282,10 +282,28 @@ class Screener:
         country = country_alpha3(nationality) if nationality else None
         document = identifier_key(document_number) if document_number else ""
         c = self.config
-        boost = (c.birth_exact if born else 0.0) + (c.nationality_agrees if country else 0.0)
-        verdicts = self._by_name(self._people, names, threshold - boost)
-        matches: list[Match] = []
         document_owners = self._documents.get(document, ()) if document else ()
+        most = (c.birth_exact if born else 0.0) + (c.nationality_agrees if country else 0.0)
+        if document_owners:
+            most += 1.0  # a listed document matches whatever the name
+
+        def lift(owner: int) -> float:
+            """What the birth date, nationality and document given do to this owner's score."""
+            if owner in document_owners:
+                return 1.0
+            person = self._entities[owner]
+            if not isinstance(person, ListedPerson):
+                return 0.0
+            up = 0.0
+            if born is not None:
+                found = compare_birth_dates(born, person.birth_dates, c)
+                up += found[0] if found else 0.0
+            if country and person.nationalities:
+                up += c.nationality_agrees if country in person.nationalities else c.nationality_differs
+            return up
+
+        verdicts = self._by_name(self._people, names, threshold, lift, most)
+        matches: list[Match] = []
         for owner in document_owners:
             entity = self._entities[owner]
             if isinstance(entity, ListedDocument):
@@ -410,16 +428,20 @@ class Screener:
 
     # -- parts --
 
-    def _by_name(self, index: NameIndex, names: Iterable[str], floor: float) -> dict[int, _Verdict]:
+    def _by_name(
+        self, index: NameIndex, names: Iterable[str], floor: float,
+        lift: Callable[[int], float] | None = None, most: float = 0.0,
+    ) -> dict[int, _Verdict]:
         """The best name hit per listed entity, as a verdict to corroborate. Hits
         under ``floor`` (the threshold less every bonus the facts given could
-        still add) cannot become matches and are not even scored in full."""
+        still add; or the threshold, less what ``lift`` says the facts do for the
+        entity) cannot become matches and are not even scored in full."""
         floor -= 1e-9
-        best: dict[int, NameHit] = {}
+        best: dict[int, ScoredName] = {}
         for text in names:
             if not text or not text.strip():
                 continue
-            for hit in index.search(text, floor):
+            for hit in index.scores(text, floor, lift, most):
                 known = best.get(hit.owner)
                 if known is None or hit.score > known.score:
                     best[hit.owner] = hit

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from engine.screen.index import NameIndex
-from engine.screen.names import compare_tokens, identifier_key, imo_key, normalise_name, skeleton
+from engine.screen.index import NameIndex, other_name
+from engine.screen.names import (
+    compare_tokens,
+    identifier_key,
+    imo_key,
+    is_syllable_chain,
+    normalise_name,
+    skeleton,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +85,74 @@ def test_the_index_compares_only_a_few_candidates() -> None:
     assert len(candidates) <= 3
     hits = index.search("Petrov Ivan", 0.8)
     assert [h.owner for h in hits] == [9_999]
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "other"),
+    [
+        ("juan", "juana", True),  # one letter: another name
+        ("chen", "cheng", True),
+        ("ivanova", "ivanov", True),  # feminine form
+        ("hussein", "hussain", False),  # vowels differ: a spelling
+        ("aleksandr", "alexander", False),  # sounds one apart: a spelling
+    ],
+)
+def test_a_listed_token_meets_other_listed_tokens_only_by_sound(query: str, listed: str, other: bool) -> None:
+    """When both tokens are names on the list, a letter apart is another name; a sound apart is not."""
+    assert other_name(query, listed) is other
+
+
+def test_a_query_token_that_is_a_listed_name_is_not_read_as_a_typo() -> None:
+    """'Juan' is listed in its own right, so it does not match 'Juana'; a real typo still does."""
+    index = NameIndex([(1, "Juana Zambrano Flores", False), (2, "Juan Perez", False)], "person")
+    assert [h.owner for h in index.search("Juan Zambrano Flores", 0.84)] == []
+    assert [h.owner for h in index.search("Juanna Zambrano Flores", 0.84)] == [1]
+
+
+def test_syllable_names_differ_by_a_vowel() -> None:
+    """In Pinyin a changed vowel is another syllable: Na Lu is not Na Luo; other spellings still meet."""
+    assert is_syllable_chain("xiaoming") and is_syllable_chain("luo") and not is_syllable_chain("petrov")
+    index = NameIndex([(1, "Na Luo", False), (2, "Aleksey Haddad", False)], "person")
+    assert index.search("Na Lu", 0.84) == []
+    assert [h.owner for h in index.search("Alexei Haddad", 0.84)] == [2]
+
+
+def test_an_extra_part_in_the_name_screened_costs_in_full() -> None:
+    """A listed middle name may be left out; a part the listed name lacks names someone else."""
+    shorter = NameIndex([(1, "Aminu Bolamide", False)], "person")
+    assert shorter.search("Aminu Khady Bolamide", 0.84) == []
+    longer = NameIndex([(1, "Aminu Khady Bolamide", False)], "person")
+    assert [h.owner for h in longer.search("Aminu Bolamide", 0.84)] == [1]
+
+
+def test_names_sharing_two_parts_of_four_are_not_candidates() -> None:
+    """Counting pair blocks: a four-part query needs three shared parts to reach 0.84."""
+    names = [(i, f"Mohammed Hassan Name{i} Family{i}", False) for i in range(6)]
+    names.append((99, "Mohammed Hassan Ali Al-Masri", False))
+    index = NameIndex(names, "person")
+    query = normalise_name("Mohammed Hassan Ali Al-Masri")
+    assert len(index.candidates(query, 0.0)) == 7  # with no floor every name sharing a pair
+    found = index.candidates(query, 0.84)
+    assert [index.search("Mohammed Hassan Ali Al-Masri", 0.84)[0].owner] == [99]
+    assert len(found) == 1
+
+
+def test_a_part_written_as_one_by_some_names_and_apart_by_others_is_still_a_name_part() -> None:
+    """'Abdulrahman' as one word meets its typos even when another name writes 'Abdul Rahman'."""
+    index = NameIndex([(1, "Abdul Rahman Saleh", False), (2, "Abdulrahman Khalid", False)], "person")
+    assert [h.owner for h in index.search("Abdulrahmam Khalid", 0.84)] == [2]
+    assert [h.owner for h in index.search("Abdulrahman Saleh", 0.84)] == [1]  # and still meets the two
+
+
+def test_dotted_legal_forms_are_dropped_like_written_ones() -> None:
+    """'L.L.C.' is 'LLC'; 'M/V' is 'MV'."""
+    assert normalise_name("EXAMPLE TRADING L.L.C.", "organisation").tokens == ("example", "trading")
+    assert normalise_name("M/V Ocean Harmony", "vessel").tokens == ("ocean", "harmony")
+
+
+def test_what_the_other_facts_do_to_an_owner_counts_before_the_name_is_scored() -> None:
+    """A name kept for its score alone is dropped when its owner's facts take it under the floor."""
+    index = NameIndex([(owner, "Ivan Sergeyevich Petrov", False) for owner in (1, 2)], "person")
+    assert {h.owner for h in index.scores("Ivan Petrov", 0.84)} == {1, 2}
+    kept = index.scores("Ivan Petrov", 0.84, lift=lambda owner: -0.3 if owner == 2 else 0.08, most=0.08)
+    assert [h.owner for h in kept] == [1]
