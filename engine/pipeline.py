@@ -79,9 +79,10 @@ class Pipeline:
             linked = self.link.run(links)
             result.alerts += linked.alerts
             result.deadletters += linked.deadletters
-            networked = self.network.run(
-                [RawMessage(value=v, key=k, topic="network", partition=0) for k, v in linked.views]
-            )
+            networked = self.network.run([
+                RawMessage(value=v, key=k, topic="network", partition=0)
+                for k, v in (*linked.views, *linked.notices)
+            ])
             result.alerts += [a for a, _ in networked.alerts]
             result.deadletters += networked.deadletters
             result.features += [f for f, _, _ in networked.features]

@@ -14,7 +14,7 @@ from schemas.enriched import (
     TrackFix,
 )
 from schemas.freight import FreightEvent
-from schemas.link import Link, MemberNote, NetworkFeatures, NetworkView
+from schemas.link import HubNotice, Link, MemberNote, NetworkFeatures, NetworkView
 from schemas.outcome import Outcome
 from schemas.passenger import PassengerEvent
 from schemas.vessel import VesselEvent
@@ -28,6 +28,7 @@ CONTRACTS: dict[str, type[Record]] = {
     "Link": Link,
     "MemberNote": MemberNote,
     "NetworkView": NetworkView,
+    "HubNotice": HubNotice,
     "NetworkFeatures": NetworkFeatures,
     "Finding": Finding,
     "Score": Score,
@@ -51,6 +52,7 @@ __all__ = [
     "Event",
     "Finding",
     "FreightEvent",
+    "HubNotice",
     "Link",
     "MemberNote",
     "NetworkFeatures",

@@ -103,6 +103,7 @@ class NetworkView(Record):
         description="The identifier's state version: a later view replaces an earlier."
     )
     mode: Mode
+    holder: str = Field(max_length=120, description="What in the event uses the identifier.")
     occurred_at: AwareDatetime
     received_at: AwareDatetime
     flagged: bool = Field(description="The event itself raised an alert.")
@@ -140,3 +141,22 @@ class NetworkFeatures(Record):
         description="Uses of its entities by other events in the 24 hours up to it."
     )
     hub_entities: NonNegativeInt = Field(description="Its entities shared too widely to count as links.")
+
+
+class FlaggedUser(Record):
+    """A flagged user of a hub: which event, as what, in which mode."""
+
+    event_id: str = Field(max_length=100)
+    holder: str = Field(max_length=120)
+    mode: Mode
+
+
+class HubNotice(Record):
+    """A hub's flagged users, sent to every partition of ``network`` when one joins: the
+    network hop updates the view of every event there that uses the hub (a hub keeps
+    only its newest users, so it cannot address them one by one)."""
+
+    type: Literal["hub"] = "hub"
+    identifier: str = Field(max_length=100)
+    seq: NonNegativeInt = Field(description="The hub's state version, as in its views.")
+    flagged: tuple[FlaggedUser, ...] = ()

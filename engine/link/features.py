@@ -39,15 +39,15 @@ from pydantic import BaseModel
 from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore, Expiry
-from engine.link.hop import HORIZON
-from engine.link.rule import NETWORK_RULES, NetworkRuleSpec
+from engine.link.hop import HORIZON, hub_flagged_modes
+from engine.link.rule import NETWORK_RULES, NetworkRuleSpec, overrides_of
 from engine.messages import RawMessage, read_json
 from engine.metrics import ALERTS, timed
 from engine.score.loader import load_rules
 from engine.score.stage import severity_of
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Finding, stable_id
-from schemas.link import MemberNote, NetworkFeatures, NetworkView, ViewMember
+from schemas.link import HubNotice, MemberNote, NetworkFeatures, NetworkView, ViewMember
 
 NEW_LINKS_WINDOW = timedelta(hours=24)
 #: Neighbours an event names in its summary (the first by id).
@@ -182,8 +182,8 @@ def network_store(settings: Settings) -> ChangelogStore[EventGraph]:
 def network_rules(settings: Settings) -> list[tuple[NetworkRuleSpec[Any], BaseModel]]:
     """Every network rule with its config (settings.rules overrides by rule id)."""
     load_rules()  # imports rules/, which registers the network rules too
-    return [(spec, spec.config(**settings.rules.get(spec.id, {})))
-            for _, spec in sorted(NETWORK_RULES.items())]
+    configured = ((spec, overrides_of(settings.rules, spec.id)) for _, spec in sorted(NETWORK_RULES.items()))
+    return [(spec, spec.config(**o)) for spec, o in configured if o is not None]
 
 
 @dataclass
@@ -207,26 +207,73 @@ class NetworkHop:
         self.store = store if store is not None else network_store(settings)
         self.rules = network_rules(settings)
         self.expiry = Expiry(self.store, HORIZON.total_seconds())
+        #: Per partition, per identifier: the events here holding a view of it (for hub notices).
+        self._users: dict[int, dict[str, set[str]]] = {}
 
     def run(self, raws: Sequence[RawMessage]) -> Networked:
-        """Take in each view, then bring each event it touched up to date."""
+        """Take in each view and hub notice, then bring each event touched up to date."""
         out = Networked()
         touched: dict[tuple[int, str], EventGraph] = {}
         with timed("network"):
+            self._index()
             for raw in raws:
+                partition = raw.partition or 0
+                if b'"type":"hub"' in raw.value[:64]:  # else a view, which has no type
+                    notice = read_json(HubNotice.model_validate_json, raw, "network", out.deadletters)
+                    if notice is not None:
+                        self._notice(partition, notice, touched)
+                    continue
                 view = read_json(NetworkView.model_validate_json, raw, "network", out.deadletters)
                 if view is None:
                     continue
-                partition = raw.partition or 0
                 graph = touched.get((partition, view.event_id)) or self.store.get(partition, view.event_id)
                 graph = graph if graph is not None else EventGraph()
                 known = graph.views.get(view.identifier)
                 if known is None or known[0].seq < view.seq:
                     graph.views[view.identifier] = (view, raw.value)
+                    here = self._users.setdefault(partition, {})
+                    here.setdefault(view.identifier, set()).add(view.event_id)
                 touched[(partition, view.event_id)] = graph
             for (partition, event_id), graph in touched.items():
                 self._update(partition, event_id, graph, out)
         return out
+
+    def _index(self) -> None:
+        """Keep the users index to the partitions owned: built for a restored one, dropped
+        for a revoked one."""
+        for partition in set(self._users) - set(self.store.partitions):
+            del self._users[partition]
+        for partition, table in self.store.partitions.items():
+            if partition not in self._users:
+                users: dict[str, set[str]] = {}
+                for event_id, graph in table.items():
+                    for identifier in graph.views:
+                        users.setdefault(identifier, set()).add(event_id)
+                self._users[partition] = users
+
+    def _notice(self, partition: int, notice: HubNotice, touched: dict[tuple[int, str], EventGraph]) -> None:
+        """A hub's new flagged users: every event here that uses it sees their modes."""
+        users = self._users.get(partition, {}).get(notice.identifier, set())
+        close = {u.event_id for u in notice.flagged} | {u.holder for u in notice.flagged}
+        common = tuple(sorted({u.mode for u in notice.flagged}))
+        for event_id in sorted(users):
+            graph = touched.get((partition, event_id)) or self.store.get(partition, event_id)
+            known = graph.views.get(notice.identifier) if graph is not None else None
+            if graph is None or known is None:  # swept
+                users.discard(event_id)
+                continue
+            view = known[0]
+            if view.seq >= notice.seq:
+                continue
+            near = view.event_id in close or view.holder in close
+            modes = hub_flagged_modes(notice.flagged, view.event_id, view.holder) if near else common
+            if view.hub and modes == view.flagged_modes:
+                continue  # nothing new for this one (most of a hub's users, most of the time)
+            view = view.model_copy(
+                update={"seq": notice.seq, "hub": True, "members": (), "flagged_modes": modes}
+            )
+            graph.views[notice.identifier] = (view, view.model_dump_json().encode())
+            touched[(partition, event_id)] = graph
 
     def _update(self, partition: int, event_id: str, graph: EventGraph, out: Networked) -> None:
         views = [v for v, _ in graph.views.values()]

@@ -37,14 +37,14 @@ from pydantic import BaseModel, ConfigDict
 from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore, Expiry
-from engine.link.rule import LINK_RULES, LinkRuleSpec
+from engine.link.rule import LINK_RULES, LinkRuleSpec, overrides_of
 from engine.messages import RawMessage, read_json
 from engine.metrics import ALERTS, timed
 from engine.score.loader import load_rules
 from engine.score.stage import severity_of
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Finding, stable_id
-from schemas.link import Link, LinkMember, MemberNote
+from schemas.link import FlaggedUser, HubNotice, Link, LinkMember, MemberNote
 
 #: Uses the link rules see per identifier: the newest and every flagged one. A trader's
 #: address used by hundreds of consignments is checked on every use, so the bound is
@@ -52,8 +52,8 @@ from schemas.link import Link, LinkMember, MemberNote
 KEEP = 16
 #: Holders from which an identifier is a hub.
 HUB = 12
-#: Uses are kept this long (event time) after the newest: every use within it, so that a
-#: flagged use reaches every earlier user, whatever order they came in.
+#: Uses are kept this long (event time) after the newest: every use within it (a hub: its
+#: newest KEEP and its flagged ones), so that a new use reaches every earlier user.
 HORIZON = timedelta(days=30)
 #: Decoded identifier states kept for reuse (the most recently used).
 DECODED_CACHE = 10_000
@@ -75,6 +75,9 @@ class LinkState(BaseModel):
     #: Bumped on every change, so a later view of the identifier replaces an earlier one.
     seq: int = 0
     hub: bool = False
+    #: The flagged members again, oldest first: a hub's hundreds of members need not be
+    #: scanned for them on every use.
+    flagged: tuple[LinkMember, ...] = ()
     #: The network hop's latest summary of each member (by event id), where it sent one.
     notes: tuple[MemberNote, ...] = ()
 
@@ -89,20 +92,32 @@ def add_member(state: LinkState | None, member: LinkMember, kind: str = "") -> L
     members = list(state.members) if state else []
     # Members are in (occurred_at, event_id) order: a use of the same event sits where
     # this one goes, so finding the place finds a repeat too (a hub has hundreds).
-    at = bisect_left(members, (member.occurred_at, member.event_id), key=_order)
-    same = itertools.takewhile(lambda m: _order(m) == _order(member), members[at:])
-    if any(m.holder == member.holder for m in same):
-        return state if state is not None else LinkState(kind=kind, members=(member,))
+    key = _order(member)
+    at = bisect_left(members, key, key=_order)
+    for m in itertools.islice(members, at, None):
+        if _order(m) != key:
+            break
+        if m.holder == member.holder:
+            return state if state is not None else LinkState(kind=kind, members=(member,))
     members.insert(at, member)
     newest = members[-1].occurred_at
+    notes = state.notes if state else ()
+    flagged = state.flagged if state else ()
+    if member.flagged:
+        flagged = tuple(sorted((*flagged, member), key=_order))
     if newest - members[0].occurred_at > HORIZON:
-        members = [m for m in members if newest - m.occurred_at <= HORIZON]
-    hub = (state is not None and state.hub) or len({m.holder for m in members}) >= HUB
-    present = {m.event_id for m in members}
+        members = members[bisect_left(members, newest - HORIZON, key=lambda m: m.occurred_at):]
+        present = {m.event_id for m in members}
+        notes = tuple(n for n in notes if n.event_id in present)
+        flagged = tuple(m for m in flagged if newest - m.occurred_at <= HORIZON)
+    hub = state.hub if state is not None and state.hub else len({m.holder for m in members}) >= HUB
+    if hub and len(members) > KEEP:  # its users are told through the network hop (HubNotice)
+        older = [m for m in flagged if _order(m) < _order(members[-KEEP])]
+        members = [*older, *members[-KEEP:]]
     return LinkState.model_construct(  # from validated parts: checking them again cost ~30% of the hop
         kind=kind or (state.kind if state else ""), members=tuple(members),
-        raised=state.raised if state else (), seq=(state.seq if state else 0) + 1, hub=hub,
-        notes=tuple(n for n in (state.notes if state else ()) if n.event_id in present),
+        raised=state.raised if state else (), seq=(state.seq if state else 0) + 1, hub=hub, notes=notes,
+        flagged=flagged,
     )
 
 
@@ -111,11 +126,14 @@ def _order(m: LinkMember) -> tuple[datetime, str]:
 
 
 def rule_members(state: LinkState) -> list[LinkMember]:
-    """The uses a link rule sees: the newest ``KEEP`` and every flagged one, oldest first."""
+    """The uses a link rule sees: the newest ``KEEP`` and every flagged one, oldest first
+    (what a hub keeps)."""
     members = state.members
     if len(members) <= KEEP:
         return list(members)
-    return [m for i, m in enumerate(members) if i >= len(members) - KEEP or m.flagged]
+    newest = members[-KEEP:]
+    older = [m for m in state.flagged if _order(m) < _order(newest[0])]
+    return [*older, *newest]
 
 
 def apply_note(state: LinkState, note: MemberNote) -> LinkState | None:
@@ -147,44 +165,42 @@ def merge_encoded(older: bytes, newer: bytes) -> bytes:
     return merged.model_dump_json().encode("utf-8")
 
 
-def views(identifier: str, state: LinkState, targets: Iterable[str]) -> list[tuple[bytes, bytes]]:
+def views(identifier: str, state: LinkState, targets: Iterable[LinkMember]) -> list[tuple[bytes, bytes]]:
     """What the identifier shows each target event of its other users: ``network`` records
     (event id, NetworkView JSON). A trip's manifest and booking events (one holder) are
     not each other's neighbours. Built with orjson: it runs for every use."""
     notes = {n.event_id: n for n in state.notes}
     shown = [] if state.hub else [(m, _view_member(m, notes.get(m.event_id))) for m in state.members]
-    flagged = [m for m in state.members if m.flagged]
+    flagged = state.flagged if state.hub else ()
     out = []
-    wanted = set(targets)
-    for target in state.members:
-        if target.event_id not in wanted:
+    done: set[str] = set()
+    for target in targets:
+        if target.event_id in done:
             continue
-        wanted.discard(target.event_id)
+        done.add(target.event_id)
         others = [v for m, v in shown if m.event_id != target.event_id and m.holder != target.holder]
         view = {
             "schema_version": target.schema_version, "event_id": target.event_id, "identifier": identifier,
             "kind": state.kind, "seq": state.seq, "mode": target.mode, "occurred_at": target.occurred_at,
             "received_at": target.received_at, "flagged": target.flagged, "hub": state.hub, "members": others,
-            "flagged_modes": hub_flagged_modes(flagged, target) if state.hub else (),
+            "flagged_modes": hub_flagged_modes(flagged, target.event_id, target.holder) if state.hub else (),
+            "holder": target.holder,
         }
         out.append((target.event_id.encode(), orjson.dumps(view, option=orjson.OPT_UTC_Z)))
     return out
 
 
-def hub_flagged_modes(flagged: Sequence[LinkMember], target: LinkMember) -> tuple[str, ...]:
+def hub_flagged_modes(
+    flagged: Iterable[LinkMember | FlaggedUser], event_id: str, holder: str
+) -> tuple[str, ...]:
     """What a hub shows one of its users: the modes of its other flagged users."""
-    modes = {m.mode for m in flagged if m.event_id != target.event_id and m.holder != target.holder}
-    return tuple(sorted(modes))
+    return tuple(sorted({m.mode for m in flagged if m.event_id != event_id and m.holder != holder}))
 
 
-def hub_changed(before: LinkState, after: LinkState) -> list[str]:
-    """The users of a hub whose view a new use changed (its flagged modes), and the new
-    user: a hub with hundreds of users tells them only what they do not know yet."""
-    was_flagged = [m for m in before.members if m.flagged]
-    now_flagged = [m for m in after.members if m.flagged]
-    was = {m.event_id: hub_flagged_modes(was_flagged, m) for m in before.members}
-    return [m.event_id for m in after.members
-            if m.event_id not in was or was[m.event_id] != hub_flagged_modes(now_flagged, m)]
+def hub_notice(identifier: str, state: LinkState) -> bytes:
+    """A hub's flagged users, for every partition of ``network``."""
+    flagged = tuple(FlaggedUser(event_id=m.event_id, holder=m.holder, mode=m.mode) for m in state.flagged)
+    return HubNotice(identifier=identifier, seq=state.seq, flagged=flagged).model_dump_json().encode()
 
 
 def _view_member(m: LinkMember, note: MemberNote | None) -> dict[str, object]:
@@ -211,7 +227,8 @@ def link_store(settings: Settings) -> ChangelogStore[bytes]:
 def link_rules(settings: Settings) -> list[tuple[LinkRuleSpec[Any], BaseModel]]:
     """Every link rule with its config (settings.rules overrides by rule id)."""
     load_rules()  # imports rules/, which registers the link rules too
-    return [(spec, spec.config(**settings.rules.get(spec.id, {}))) for _, spec in sorted(LINK_RULES.items())]
+    configured = ((spec, overrides_of(settings.rules, spec.id)) for _, spec in sorted(LINK_RULES.items()))
+    return [(spec, spec.config(**o)) for spec, o in configured if o is not None]
 
 
 @dataclass
@@ -224,6 +241,8 @@ class Linked:
     deadletters: list[DeadLetter] = field(default_factory=list)
     #: For the network hop: (event id, NetworkView JSON).
     views: list[tuple[bytes, bytes]] = field(default_factory=list)
+    #: For every partition of the network hop: (identifier, HubNotice JSON).
+    notices: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 class LinkHop:
@@ -278,7 +297,7 @@ class LinkHop:
                     out.alerts.append(sent)
                     out.partitions.append(partition)
             if state is not None:
-                out.views += views(link.identifier, state, [link.member.event_id])
+                out.views += views(link.identifier, state, [link.member])
             return
         raised = list(state.raised)
         alerted = state.alerted
@@ -299,13 +318,14 @@ class LinkHop:
                 out.alerts.append(new)
                 out.partitions.append(partition)
         state = state.model_copy(update={"raised": tuple(raised)})
-        # Every user hears of a change, but a hub's users only of a change to what it shows
-        # them (all of them when the identifier becomes a hub).
+        # Every user hears of a change (all of them when the identifier becomes a hub); a
+        # hub tells a new user, and the rest through the network hop when a flagged one joins.
         if state.hub and before is not None and before.hub:
-            targets = [link.member.event_id] if not link.member.flagged else hub_changed(before, state)
+            out.views += views(link.identifier, state, [link.member])
+            if link.member.flagged:
+                out.notices.append((link.identifier.encode(), hub_notice(link.identifier, state)))
         else:
-            targets = [m.event_id for m in state.members]
-        out.views += views(link.identifier, state, targets)
+            out.views += views(link.identifier, state, state.members)
         self._dirty[(partition, link.identifier)] = state
 
     def _note(self, note: MemberNote, partition: int, out: Linked) -> None:
@@ -314,7 +334,7 @@ class LinkHop:
         if new is None:
             return
         if not new.hub:
-            others = [m.event_id for m in new.members if m.event_id != note.event_id]
+            others = [m for m in new.members if m.event_id != note.event_id]
             out.views += views(note.identifier, new, others)
         self._dirty[(partition, note.identifier)] = new
 
@@ -365,6 +385,9 @@ class LinkHop:
         ]
         network = name("network")
         out += [OutRecord(network, key, value) for key, value in result.views]
+        # After the views: a user's view comes before a notice in its partition.
+        out += [OutRecord(network, key, value, p) for key, value in result.notices
+                for p in range(self.settings.topics.partitions)]
         for a in result.alerts:
             ALERTS.labels(rule=a.findings[0].rule_id, severity=a.severity).inc()
         return out + dead_records(self.settings, result.deadletters) + result.changelog

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from engine.errors import ConfigError
 from schemas.link import IdentifierKind, LinkMember, NetworkFeatures
 
 C = TypeVar("C", bound=BaseModel)
@@ -90,3 +91,15 @@ def network_rule(id: str, version: str, config: type[C]) -> Callable[[NetworkChe
         NETWORK_RULES[id] = NetworkRuleSpec(id, version, title, config, check)
         return check
     return register
+
+
+def overrides_of(rules: dict[str, dict[str, Any]], rule_id: str) -> dict[str, Any] | None:
+    """A link or network rule's config overrides from settings.rules; None when it is off.
+    (These rules are live or off: shadow needs a record of what they would have found.)"""
+    overrides = dict(rules.get(rule_id, {}))
+    status = overrides.pop("status", "live")
+    if status == "off":
+        return None
+    if status != "live":
+        raise ConfigError(f"rule {rule_id}: a link or network rule is live or off, not {status!r}")
+    return overrides

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine.link.features import EventGraph, NetworkHop, compute_features, merge_graphs, summary_of
-from engine.link.hop import HUB, LinkHop
+from engine.link.hop import KEEP, LinkHop
 from engine.link.identifiers import code_key, links_of, organisation_key, person_key
 from engine.messages import RawMessage
 from engine.pipeline import Pipeline
@@ -35,7 +35,7 @@ def member(n: int, mode: str = "passenger", flagged: bool = False, hours: float 
 
 def view(event: str, identifier: str, members: list[ViewMember], flagged: bool = False, seq: int = 1,
          mode: str = "passenger", hub: bool = False, flagged_modes: tuple[str, ...] = ()) -> NetworkView:
-    return NetworkView(event_id=event, identifier=identifier, kind="phone", seq=seq, mode=mode,  # type: ignore[arg-type]
+    return NetworkView(event_id=event, identifier=identifier, kind="phone", seq=seq, mode=mode, holder=event,  # type: ignore[arg-type]
                        occurred_at=T0, received_at=T0, flagged=flagged, hub=hub, members=tuple(members),
                        flagged_modes=flagged_modes)  # type: ignore[arg-type]
 
@@ -166,22 +166,28 @@ def test_every_user_of_an_identifier_hears_of_a_new_one() -> None:
     assert seen["passenger-1"].members[0].flagged and seen["passenger-1"].seq > 1
 
 
-def test_a_hub_shows_flagged_modes_to_every_user_that_did_not_know() -> None:
-    """From HUB holders an identifier shows no one; a flagged use of a new mode reaches
-    every earlier user, a flagged use of a known mode only the ones it changes."""
-    hop = LinkHop(Settings())
+def test_a_hub_keeps_its_newest_users_and_tells_the_rest_through_the_network_hop() -> None:
+    """From HUB holders an identifier shows no one and keeps its newest KEEP users; a
+    flagged user joining sends a notice to every network partition, and the network hop
+    gives every event there using the hub the flagged modes (not the flagged one itself)."""
+    settings = Settings()
+    link_hop, network_hop = LinkHop(settings), NetworkHop(settings)
     address = stable_id("address", "1")
-    many = [Link(identifier=address, kind="address", member=member(n, "freight")) for n in range(HUB + 5)]
-    out = hop.run(uses(*many))
-    last = by_event(out.views)
-    assert all(v.hub and v.members == () for v in last.values()) and len(last) == HUB + 5
-    flagged = hop.run(uses(Link(identifier=address, kind="address", member=member(99, flagged=True))))
-    told = [NetworkView.model_validate_json(v) for _, v in flagged.views]
-    assert len(told) == HUB + 6
-    assert all(v.flagged_modes == ("passenger",) for v in told if v.event_id != "passenger-99")
-    again = hop.run(uses(Link(identifier=address, kind="address", member=member(98, flagged=True))))
-    assert sorted(NetworkView.model_validate_json(v).event_id for _, v in again.views) == [
-        "passenger-98", "passenger-99"]
+    many = [Link(identifier=address, kind="address", member=member(n, "freight", hours=n))
+            for n in range(40)]
+    out = link_hop.run(uses(*many))
+    assert all(NetworkView.model_validate_json(v).members == () for _, v in out.views[-20:])
+    assert len(link_hop._state(0, address).members) == KEEP  # type: ignore[union-attr]
+    network_hop.run([RawMessage(value=v, key=k, topic="network") for k, v in out.views])
+    flagged = link_hop.run(uses(Link(identifier=address, kind="address", member=member(99, flagged=True))))
+    assert len(flagged.notices) == 1 and len(flagged.views) == 1
+    assert len(link_hop.records(flagged)) > settings.topics.partitions  # a notice per partition
+    sent = (*flagged.views, *flagged.notices)
+    told = network_hop.run([RawMessage(value=v, key=k, topic="network") for k, v in sent])
+    by = {f.event_id: f for f, _, _ in told.features}
+    assert len(by) == 41
+    assert all(by[f"freight-{n}"].flagged_neighbour_modes == ("passenger",) for n in range(40))
+    assert by["passenger-99"].flagged_distance == 0 and by["passenger-99"].flagged_neighbour_modes == ()
 
 
 def test_the_network_hop_keeps_the_latest_view_and_sends_notes() -> None:
@@ -228,9 +234,9 @@ def test_a_note_reaches_the_other_users_of_an_identifier() -> None:
 
 
 def test_features_and_alerts_do_not_depend_on_the_order_of_arrival(tmp_path: Path) -> None:
-    """Simulator traffic's uses, fed to fresh link and network hops in the replay's order
-    and shuffled (uses, views and notes interleaved at random, as partitions and workers
-    interleave them): the same last features per event, the same alerts."""
+    """Simulator traffic's uses, fed to fresh link and network hops shuffled (uses and
+    notes interleaved at random and in batches of random size, as partitions and workers
+    interleave them): the same last features per event, the same alerts as replay."""
     out = tmp_path / "d"
     write_simulation(out, FeedSimulator(seed=5, cases_per_10k=60), count=1200)
     files = [out / "watchlist.jsonl", *(out / name for name in FILES.values())]
@@ -250,8 +256,9 @@ def test_features_and_alerts_do_not_depend_on_the_order_of_arrival(tmp_path: Pat
             batch, pending = pending[:cut], pending[cut:]
             linked = link_hop.run(batch)
             alerts.update(a.alert_id for a in linked.alerts)
-            views += [RawMessage(value=v, key=k, topic="network") for k, v in linked.views]
-            rng.shuffle(views)
+            # Views and notices keep their order (one network partition, as Kafka keeps it).
+            sent = (*linked.views, *linked.notices)
+            views += [RawMessage(value=v, key=k, topic="network") for k, v in sent]
             cut = rng.randint(1, 400)
             take, views = views[:cut], views[cut:]
             networked = network_hop.run(take)
