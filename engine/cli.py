@@ -437,6 +437,88 @@ def evaluate(
         json_out.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
 
 
+@app.command("simulate-outcomes")
+def simulate_outcomes_cmd(
+    truth: Annotated[Path, typer.Option("--truth", help="truth.jsonl from `gatehound simulate`.")],
+    alerts: Annotated[Path, typer.Option("--alerts", help="The run's alerts, JSON lines (replay --out).")],
+    out: Annotated[Path, typer.Option("--out", help="Write the outcomes here, JSON lines.")],
+    seed: Annotated[int, typer.Option(help="Same seed, same outcome for the same alert.")] = 1,
+) -> None:
+    """Record what officers would have found on a simulated run's alerts.
+
+    Most alerts are examined; one on a planted case mostly finds something (an arrest
+    for a traveller, a seizure otherwise), any other mostly nothing. Each alert's
+    outcome depends only on the seed and its id, so two configurations' runs agree on
+    the alerts they share. Feed the file to `gatehound backtest --outcomes`.
+    """
+    from engine.evaluate import BadInput, read_jsonl
+    from engine.simulate.outcomes import simulate_outcomes
+    from schemas import Alert
+
+    _check_files([truth, alerts])
+    try:
+        cases = read_jsonl(truth, "truth cases")
+        found = [Alert.model_validate(a) for a in read_jsonl(alerts, "alerts")]
+        outcomes = simulate_outcomes(found, cases, seed)
+    except (BadInput, ValueError) as exc:
+        fail(str(exc)[:500])
+        return
+    _write_jsonl(out, outcomes)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.result] = counts.get(o.result, 0) + 1
+    typer.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())), err=True)
+
+
+@app.command()
+def backtest(
+    files: Annotated[list[Path], typer.Argument(help="Raw feed files, as for replay.")],
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="A simulation's truth.jsonl: precision and cases per rule.")
+    ] = None,
+    outcomes: Annotated[
+        Path | None, typer.Option("--outcomes", help="Outcomes (JSON lines): yield, nugatory rate.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Settings to run with (JSON or TOML), e.g. rule statuses.")
+    ] = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="A second configuration, reported beside the first.")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here as JSON.")] = None,
+) -> None:
+    """Replay files under a configuration and report every rule: flags, flags per day,
+    and against truth or outcomes, precision, cases, yield and nugatory rate.
+
+    A configuration is settings as GATEHOUND_* would give them, in a file:
+    `{"rules": {"passenger_late_cash_booking": {"status": "shadow"}}}`. A shadow rule's
+    flags are its findings that alone reach the alert threshold. With --compare, both
+    runs side by side and the change in flags per rule:
+    `gatehound backtest d/* --truth d/truth.jsonl --config live.json --compare trial.json`.
+    """
+    from engine.backtest import Report, load_config, render
+    from engine.backtest import backtest as run_backtest
+    from engine.evaluate import read_jsonl
+    from schemas.outcome import Outcome
+
+    _check_files([*files, *(p for p in (truth, outcomes, config, compare) if p is not None)])
+    try:
+        cases = read_jsonl(truth, "truth cases") if truth else None
+        recorded = [Outcome.model_validate(o) for o in read_jsonl(outcomes, "outcomes")] if outcomes else None
+        reports: list[Report] = []
+        for path in (config, compare) if compare else (config,):
+            report, _ = run_backtest(files, load_config(path), cases, recorded)
+            reports.append(report)
+    except (GatehoundError, ValueError) as exc:  # a bad file or configuration, said plainly
+        fail(str(exc)[:500])
+        return
+    names = (config.name if config else "default", compare.name if compare else "")
+    typer.echo(render(reports[0], reports[1] if compare else None, names))
+    if json_out:
+        body = {n: r.as_dict() for n, r in zip(names, reports, strict=False)}
+        json_out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+
+
 @app.command()
 def tail(
     topic: Annotated[str, typer.Argument(help="alerts, scores, deadletter, or any topic base name.")],

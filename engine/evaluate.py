@@ -86,20 +86,31 @@ def read_jsonl(path: Path, what: str) -> list[dict[str, Any]]:
     return records
 
 
-def evaluate(truth: Iterable[dict[str, Any]], alerts: Iterable[dict[str, Any]]) -> Evaluation:
-    """Match alerts to cases by event id or key."""
-    result = Evaluation()
+def case_targets(cases: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Which cases (by index) each target names: ``event_id:<id>`` and ``key:<key>``."""
     by_target: dict[str, list[int]] = {}
-    cases = list(truth)
     for index, case in enumerate(cases):
-        kind = case.get("kind")
-        if not isinstance(kind, str) or not isinstance(case.get("expect"), list):
+        if not isinstance(case.get("kind"), str) or not isinstance(case.get("expect"), list):
             raise BadInput(f"case {index + 1}: a truth case needs a kind and an expect list")
-        result.kinds.setdefault(kind, KindResult()).cases += 1
         for target in case["expect"]:
             for name in ("event_id", "key"):
                 if isinstance(target, dict) and isinstance(target.get(name), str):
                     by_target.setdefault(f"{name}:{target[name]}", []).append(index)
+    return by_target
+
+
+def cases_hit(by_target: dict[str, list[int]], event_id: object, key: object) -> list[int]:
+    """The cases an alert (or any flag) on this event id or key detects."""
+    return by_target.get(f"event_id:{event_id}", []) + by_target.get(f"key:{key}", [])
+
+
+def evaluate(truth: Iterable[dict[str, Any]], alerts: Iterable[dict[str, Any]]) -> Evaluation:
+    """Match alerts to cases by event id or key."""
+    result = Evaluation()
+    cases = list(truth)
+    by_target = case_targets(cases)
+    for case in cases:
+        result.kinds.setdefault(case["kind"], KindResult()).cases += 1
     detected: set[int] = set()
     seen: set[str] = set()
     for alert in alerts:
@@ -109,9 +120,7 @@ def evaluate(truth: Iterable[dict[str, Any]], alerts: Iterable[dict[str, Any]]) 
         if alert_id in seen:
             continue
         seen.add(alert_id)
-        hits = by_target.get(f"event_id:{alert.get('event_id')}", []) + by_target.get(
-            f"key:{alert.get('key')}", []
-        )
+        hits = cases_hit(by_target, alert.get("event_id"), alert.get("key"))
         result.alerts += 1
         if hits:
             result.true_alerts += 1
