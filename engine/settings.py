@@ -49,6 +49,11 @@ class WorkerSettings(BaseModel):
 
     app_id: str = Field(default="gatehound", description="Faust app id = consumer group id.")
     batch_size: int = Field(default=500, ge=1, description="Most events a stage takes at once.")
+    link_batch_size: int = Field(
+        default=100, ge=1,
+        description="Most records the link and network hops take at once: smaller batches let "
+        "the decide hop, which shares the worker's event loop, in between them sooner.",
+    )
     batch_within_s: float = Field(
         default=0.05, gt=0, description="Longest a stage waits to fill a batch, seconds."
     )

@@ -79,10 +79,12 @@ class HotPath:
             BatchLoop(
                 "link", settings, [self.links_topic], f"{group}-link", LinkHop(settings, self.links),
                 self.producer, on_assigned=self._restore_links, on_revoked=self._drop_links,
+                batch_size=settings.worker.link_batch_size,
             ),
             BatchLoop(
                 "network", settings, [name("network")], f"{group}-network", NetworkHop(settings, self.graphs),
                 self.producer, on_assigned=self._restore_graphs, on_revoked=self._drop_graphs,
+                batch_size=settings.worker.link_batch_size,
             ),
         ]
         self.stopping = asyncio.Event()

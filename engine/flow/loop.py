@@ -97,8 +97,10 @@ class BatchLoop:
         producer: AIOKafkaProducer,
         on_assigned: AssignHook | None = None,
         on_revoked: RevokeHook | None = None,
+        batch_size: int | None = None,
     ) -> None:
         self.name = name
+        self.batch_size = batch_size or settings.worker.batch_size
         self.settings = settings
         self.topics = list(topics)
         self.group_id = group_id
@@ -123,7 +125,7 @@ class BatchLoop:
             client_id=f"{self.group_id}-{self.name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=w.batch_size,
+            max_poll_records=self.batch_size,
             fetch_max_wait_ms=w.fetch_wait_ms,
             max_partition_fetch_bytes=4 * 1024 * 1024,
             session_timeout_ms=w.session_timeout_ms,
@@ -147,7 +149,7 @@ class BatchLoop:
                 if self.unready:
                     await self.ready(consumer)
                 generation = self.generation
-                batch = await consumer.getmany(timeout_ms=200, max_records=self.settings.worker.batch_size)
+                batch = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                 if batch:
                     async with self.batch_lock:
                         if generation != self.generation:
