@@ -326,6 +326,8 @@ class LinkHop:
                 out.notices.append((link.identifier.encode(), hub_notice(link.identifier, state)))
         else:
             out.views += views(link.identifier, state, state.members)
+            if state.hub:  # it just became one: users it no longer keeps hear it too
+                out.notices.append((link.identifier.encode(), hub_notice(link.identifier, state)))
         self._dirty[(partition, link.identifier)] = state
 
     def _note(self, note: MemberNote, partition: int, out: Linked) -> None:

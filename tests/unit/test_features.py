@@ -190,6 +190,21 @@ def test_a_hub_keeps_its_newest_users_and_tells_the_rest_through_the_network_hop
     assert by["passenger-99"].flagged_distance == 0 and by["passenger-99"].flagged_neighbour_modes == ()
 
 
+def test_users_a_new_hub_drops_at_once_hear_it_is_a_hub() -> None:
+    """Eight uses of one holder, then eleven more holders: the twelfth makes a hub of 19
+    uses that keeps 16; the three it drops learn it from the notice, not from a view."""
+    settings = Settings()
+    link_hop, network_hop = LinkHop(settings), NetworkHop(settings)
+    address = stable_id("address", "2")
+    group = [member(n, "freight", hours=n, holder="decl:GROUP:consignee") for n in range(8)]
+    others = [member(n, "freight", hours=n) for n in range(8, 19)]
+    for m in (*group, *others):
+        out = link_hop.run(uses(Link(identifier=address, kind="address", member=m)))
+        network_hop.run([RawMessage(value=v, key=k, topic="network") for k, v in (*out.views, *out.notices)])
+    final = {e: network_hop.store.get(0, e) for e in (m.event_id for m in (*group, *others))}
+    assert all(g is not None and g.views[address][0].hub for g in final.values())
+
+
 def test_the_network_hop_keeps_the_latest_view_and_sends_notes() -> None:
     """An older view (lower seq) does not replace a newer; a summary that changed goes to
     every identifier of the event as a note; a bad record is a dead letter."""
