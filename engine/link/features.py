@@ -214,6 +214,8 @@ class NetworkHop:
         """Take in each view and hub notice, then bring each event touched up to date."""
         out = Networked()
         touched: dict[tuple[int, str], EventGraph] = {}
+        #: Events a view came to again (a redelivery): their alerts are sent again.
+        again: set[tuple[int, str]] = set()
         with timed("network"):
             self._index()
             for raw in raws:
@@ -229,13 +231,15 @@ class NetworkHop:
                 graph = touched.get((partition, view.event_id)) or self.store.get(partition, view.event_id)
                 graph = graph if graph is not None else EventGraph()
                 known = graph.views.get(view.identifier)
+                if known is not None and known[0].seq == view.seq:
+                    again.add((partition, view.event_id))
                 if known is None or known[0].seq < view.seq:
                     graph.views[view.identifier] = (view, raw.value)
                     here = self._users.setdefault(partition, {})
                     here.setdefault(view.identifier, set()).add(view.event_id)
                 touched[(partition, view.event_id)] = graph
             for (partition, event_id), graph in touched.items():
-                self._update(partition, event_id, graph, out)
+                self._update(partition, event_id, graph, out, (partition, event_id) in again)
         return out
 
     def _index(self) -> None:
@@ -275,7 +279,9 @@ class NetworkHop:
             graph.views[notice.identifier] = (view, view.model_dump_json().encode())
             touched[(partition, event_id)] = graph
 
-    def _update(self, partition: int, event_id: str, graph: EventGraph, out: Networked) -> None:
+    def _update(
+        self, partition: int, event_id: str, graph: EventGraph, out: Networked, again: bool = False
+    ) -> None:
         views = [v for v, _ in graph.views.values()]
         features = compute_features(event_id, views)
         encoded = features.model_dump_json().encode()
@@ -283,6 +289,10 @@ class NetworkHop:
             graph.features = encoded
             out.features.append((features, encoded, partition))
             self._judge(features, views[0], graph, partition, out)
+        elif again and graph.alerted:
+            # The state says its alerts were raised, but the batch that raised them may have
+            # been cut short before they went out: send them again (the same ids).
+            self._judge(features, views[0], graph, partition, out, again=True)
         summary = summary_of(event_id, views)
         if summary != (graph.summary or (features.flagged_distance == 0, (), (features.mode,))):
             graph.seq += 1
@@ -301,9 +311,11 @@ class NetworkHop:
         out.changelog += self.expiry.used(partition, event_id, features.occurred_at.timestamp())
 
     def _judge(
-        self, features: NetworkFeatures, view: NetworkView, graph: EventGraph, partition: int, out: Networked
+        self, features: NetworkFeatures, view: NetworkView, graph: EventGraph, partition: int, out: Networked,
+        again: bool = False,
     ) -> None:
-        """Run the network rules on new features; an alert per rule and event, once."""
+        """Run the network rules on new features; an alert per rule and event, once (or
+        ``again``, those already raised)."""
         for spec, config in self.rules:
             found = spec.check(features, config)
             if found is None:
@@ -311,7 +323,7 @@ class NetworkHop:
             score, detail = found
             alert_id = stable_id("alert", "network", spec.id, spec.version, features.event_id)
             severity = severity_of(score, self.settings.scoring)
-            if alert_id in graph.alerted or severity is None:
+            if severity is None or (alert_id in graph.alerted) != again:
                 continue
             graph.alerted.add(alert_id)
             evidence: dict[str, str | int | float | bool | None] = {

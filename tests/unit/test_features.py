@@ -207,7 +207,8 @@ def test_users_a_new_hub_drops_at_once_hear_it_is_a_hub() -> None:
 
 def test_the_network_hop_keeps_the_latest_view_and_sends_notes() -> None:
     """An older view (lower seq) does not replace a newer; a summary that changed goes to
-    every identifier of the event as a note; a bad record is a dead letter."""
+    every identifier of the event as a note; a bad record is a dead letter; an alert is
+    raised once, and sent again on a redelivered view."""
     hop = NetworkHop(Settings())
     newer = view("p-1", "phone-a", [neighbour("f-2", "freight", flagged=True)], seq=5)
     older = view("p-1", "phone-a", [], seq=3)
@@ -220,7 +221,13 @@ def test_the_network_hop_keeps_the_latest_view_and_sends_notes() -> None:
     assert [d.reason for d in out.deadletters] == ["invalid_schema"]
     [alert] = [a for a, _ in out.alerts]
     assert alert.findings[0].rule_id == "cross_flagged_across_modes" and alert.event_id == "p-1"
-    assert hop.run(raws[:1]).alerts == []  # once per event
+    # Once per event: a later view that changes nothing raises nothing; the same view
+    # redelivered (its batch may have been cut short) sends the same alert again.
+    later = newer.model_copy(update={"seq": 6})
+    assert hop.run([RawMessage(value=later.model_dump_json().encode(), topic="network")]).alerts == []
+    assert [a.alert_id for a, _ in hop.run(raws[:1]).alerts] == []  # older than what it holds now
+    again = hop.run([RawMessage(value=later.model_dump_json().encode(), topic="network")]).alerts
+    assert [a.alert_id for a, _ in again] == [alert.alert_id]
 
 
 def test_event_state_survives_the_changelog_and_merges() -> None:
