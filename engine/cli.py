@@ -437,6 +437,57 @@ def evaluate(
         json_out.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
 
 
+rules_app = typer.Typer(help="The rules: list them, try one on files.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("list")
+def rules_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per rule, per line.")] = False,
+) -> None:
+    """Every rule: id, version, kind (event, link or network), status here (after
+    GATEHOUND_RULES__<ID>__STATUS), the modes or identifiers it reads, what it looks for."""
+    from engine.catalogue import rule_rows
+
+    rows = rule_rows(Settings())
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row.as_dict()))
+        return
+    width = max(len(r.id) for r in rows)
+    for r in rows:
+        typer.echo(f"{r.id:<{width}}  v{r.version:<3} {r.kind:<8} {r.status:<7} {r.reads:<28} {r.title}")
+
+
+@rules_app.command("test")
+def rules_test(
+    rule_id: Annotated[str, typer.Argument(metavar="RULE", help="A rule id (see `rules list`).")],
+    files: Annotated[list[Path], typer.Argument(help="Feed files to replay, as for replay.")],
+    limit: Annotated[int, typer.Option(help="Print at most this many findings.")] = 50,
+) -> None:
+    """Replay files through every stage and print one rule's findings: event, mode,
+    status (live or shadow), score and detail; then how many, and on how many alerts.
+    The rule runs with its status and config from the environment, so set
+    GATEHOUND_RULES__<ID>__STATUS=shadow to try an `off` rule."""
+    from engine.catalogue import findings_of, known_rule
+    from engine.replay import replay_files
+
+    _check_files(files)
+    settings = Settings()
+    try:
+        row = known_rule(rule_id, settings)
+    except GatehoundError as exc:
+        fail(str(exc))
+        return
+    found = list(findings_of(rule_id, replay_files(files, settings)))
+    for f in found[:limit]:
+        typer.echo(f"{f.event_id}  {f.mode:<9} {f.status:<6} {f.score:.2f}  {f.detail}")
+    alerted = len({f.alert_id for f in found if f.alert_id})
+    more = f" (first {limit} shown)" if len(found) > limit else ""
+    typer.echo(f"{row.id} ({row.kind} rule, {row.status}): {len(found)} finding(s){more}, "
+               f"on {alerted} alert(s)", err=True)
+
+
 @app.command("simulate-outcomes")
 def simulate_outcomes_cmd(
     truth: Annotated[Path, typer.Option("--truth", help="truth.jsonl from `gatehound simulate`.")],

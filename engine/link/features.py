@@ -40,7 +40,7 @@ from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore, Expiry
 from engine.link.hop import HORIZON, hub_flagged_modes
-from engine.link.rule import NETWORK_RULES, NetworkRuleSpec, overrides_of
+from engine.link.rule import NETWORK_RULES, NetworkRuleSpec, configured
 from engine.messages import RawMessage, read_json
 from engine.metrics import ALERTS, timed
 from engine.score.loader import load_rules
@@ -182,8 +182,9 @@ def network_store(settings: Settings) -> ChangelogStore[EventGraph]:
 def network_rules(settings: Settings) -> list[tuple[NetworkRuleSpec[Any], BaseModel]]:
     """Every network rule with its config (settings.rules overrides by rule id)."""
     load_rules()  # imports rules/, which registers the network rules too
-    configured = ((spec, overrides_of(settings.rules, spec.id)) for _, spec in sorted(NETWORK_RULES.items()))
-    return [(spec, spec.config(**o)) for spec, o in configured if o is not None]
+    specs = [spec for _, spec in sorted(NETWORK_RULES.items())]
+    built = ((spec, configured(settings.rules, spec.id, spec.config)) for spec in specs)
+    return [(spec, config) for spec, config in built if config is not None]
 
 
 @dataclass

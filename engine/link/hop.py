@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict
 from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore, Expiry
-from engine.link.rule import LINK_RULES, LinkRuleSpec, overrides_of
+from engine.link.rule import LINK_RULES, LinkRuleSpec, configured
 from engine.messages import RawMessage, read_json
 from engine.metrics import ALERTS, timed
 from engine.score.loader import load_rules
@@ -227,8 +227,9 @@ def link_store(settings: Settings) -> ChangelogStore[bytes]:
 def link_rules(settings: Settings) -> list[tuple[LinkRuleSpec[Any], BaseModel]]:
     """Every link rule with its config (settings.rules overrides by rule id)."""
     load_rules()  # imports rules/, which registers the link rules too
-    configured = ((spec, overrides_of(settings.rules, spec.id)) for _, spec in sorted(LINK_RULES.items()))
-    return [(spec, spec.config(**o)) for spec, o in configured if o is not None]
+    specs = [spec for _, spec in sorted(LINK_RULES.items())]
+    built = ((spec, configured(settings.rules, spec.id, spec.config)) for spec in specs)
+    return [(spec, config) for spec, config in built if config is not None]
 
 
 @dataclass

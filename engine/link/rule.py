@@ -93,13 +93,20 @@ def network_rule(id: str, version: str, config: type[C]) -> Callable[[NetworkChe
     return register
 
 
-def overrides_of(rules: dict[str, dict[str, Any]], rule_id: str) -> dict[str, Any] | None:
-    """A link or network rule's config overrides from settings.rules; None when it is off.
-    (These rules are live or off: shadow needs a record of what they would have found.)"""
+def configured(rules: dict[str, dict[str, Any]], rule_id: str, config: type[C]) -> C | None:
+    """A link or network rule's config, defaults with settings.rules' overrides; None when it
+    is off. These rules are live or off: shadow needs a record of what they would have
+    found. An unknown key is refused, as for every rule (a typo would change nothing)."""
     overrides = dict(rules.get(rule_id, {}))
     status = overrides.pop("status", "live")
     if status == "off":
         return None
     if status != "live":
         raise ConfigError(f"rule {rule_id}: a link or network rule is live or off, not {status!r}")
-    return overrides
+    unknown = sorted(set(overrides) - set(config.model_fields))
+    if unknown:
+        raise ConfigError(f"rule {rule_id}: unknown config key(s) {', '.join(unknown)}")
+    try:
+        return config(**overrides)
+    except ValueError as exc:
+        raise ConfigError(f"rule {rule_id}: bad config: {exc}") from None

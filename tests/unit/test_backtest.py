@@ -120,3 +120,33 @@ def test_the_commands_compare_two_configurations(simulation: Simulation, tmp_pat
     bad.write_text('{"scoring": {"alert_threshold": 7}}')
     refused = runner.invoke(app, ["backtest", *map(str, files), "--config", str(bad)])
     assert refused.exit_code == 2 and "alert_threshold" in refused.output
+
+
+def test_rules_list_shows_every_kind_of_rule_with_its_status_here() -> None:
+    listed = runner.invoke(app, ["rules", "list", "--json"], env={
+        "GATEHOUND_RULES__PASSENGER_LATE_CASH_BOOKING__STATUS": "shadow"})
+    assert listed.exit_code == 0, listed.output
+    rows = {r["id"]: r for r in map(json.loads, listed.output.splitlines())}
+    assert rows["passenger_late_cash_booking"]["status"] == "shadow"
+    some = ("cross_courier_network", "cross_flagged_across_modes", "vessel_ais_gap")
+    kinds = {rows[r]["kind"] for r in some}
+    assert kinds == {"link", "network", "event"}
+    assert all(r["title"] for r in rows.values())
+
+
+def test_rules_test_prints_one_rules_findings(simulation: Simulation) -> None:
+    files, _ = simulation
+    result = runner.invoke(app, ["rules", "test", "passenger_late_cash_booking", *map(str, files)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("passenger-")]
+    assert lines and all(" live " in line for line in lines)
+    assert "passenger_late_cash_booking (event rule, live):" in result.output
+    network = runner.invoke(app, ["rules", "test", "cross_courier_network", *map(str, files)])
+    assert network.exit_code == 0 and "link rule" in network.output
+    unknown = runner.invoke(app, ["rules", "test", "no_such_rule", *map(str, files)])
+    assert unknown.exit_code == 2 and "there are:" in unknown.output
+
+
+def test_a_link_rule_refuses_an_unknown_config_key() -> None:
+    with pytest.raises(ConfigError, match="unknown config key"):
+        link_rules(Settings(rules={"cross_courier_network": {"min_booking": 2}}))

@@ -1,0 +1,79 @@
+"""Every rule the engine runs, of every kind, as ``gatehound rules`` shows them; and one
+rule's findings on a replayed run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.errors import ConfigError
+from engine.link.rule import LINK_RULES, NETWORK_RULES
+from engine.pipeline import PipelineResult
+from engine.score.loader import load_rules
+from engine.settings import Settings
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """One rule: what it is called, where it runs, its status here, what it looks for."""
+
+    id: str
+    version: str
+    kind: str  # event, link or network
+    status: str
+    reads: str  # the modes of an event rule, the identifier kinds of a link rule
+    title: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "version": self.version, "kind": self.kind, "status": self.status,
+                "reads": self.reads, "title": self.title}
+
+
+def rule_rows(settings: Settings) -> list[RuleRow]:
+    """Every rule, with its status after the settings' overrides, sorted by id."""
+    rows = []
+    for spec in load_rules().values():
+        status = settings.rules.get(spec.id, {}).get("status", spec.status)
+        rows.append(RuleRow(spec.id, spec.version, "event", status, ",".join(sorted(spec.modes)), spec.title))
+    for link in LINK_RULES.values():
+        status = settings.rules.get(link.id, {}).get("status", "live")
+        rows.append(RuleRow(link.id, link.version, "link", status, ",".join(sorted(link.kinds)), link.title))
+    for net in NETWORK_RULES.values():
+        status = settings.rules.get(net.id, {}).get("status", "live")
+        rows.append(RuleRow(net.id, net.version, "network", status, "network features", net.title))
+    return sorted(rows, key=lambda r: r.id)
+
+
+@dataclass(frozen=True)
+class RuleFinding:
+    """One finding of one rule in a run: on which event, how strong, why."""
+
+    event_id: str
+    mode: str
+    key: str
+    status: str
+    score: float
+    detail: str
+    alert_id: str | None
+
+
+def findings_of(rule_id: str, result: PipelineResult) -> Iterator[RuleFinding]:
+    """The findings of one rule in a run: an event rule's in the scores (live and shadow),
+    a link or network rule's in its alerts."""
+    for s in result.scores:
+        for f in s.findings:
+            if f.rule_id == rule_id:
+                yield RuleFinding(s.event_id, s.mode, s.key, f.status, f.score, f.detail, s.alert_id)
+    for a in result.alerts:
+        if a.key.startswith(("link:", "network:")):
+            for f in a.findings:
+                if f.rule_id == rule_id:
+                    yield RuleFinding(a.event_id, a.mode, a.key, f.status, f.score, f.detail, a.alert_id)
+
+
+def known_rule(rule_id: str, settings: Settings) -> RuleRow:
+    """The rule of this id, or a ConfigError naming the ones there are."""
+    rows = {r.id: r for r in rule_rows(settings)}
+    if rule_id not in rows:
+        raise ConfigError(f"no rule {rule_id!r}; there are: {', '.join(rows)}")
+    return rows[rule_id]
