@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from engine.errors import GatehoundError
-from engine.settings import Settings
+from engine.settings import HOPS, Settings
 
 app = typer.Typer(
     help="gatehound: a streaming risk engine for border targeting.\n\n"
@@ -120,16 +120,27 @@ def worker(
         str | None,
         typer.Option(envvar="GATEHOUND_WORKER__DATA_DIR", help="Directory for worker state."),
     ] = None,
+    hops: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated hops to run: normalise,decide,link,network (default all)."),
+    ] = None,
 ) -> None:
-    """Run one stream worker (normalise, enrich, score, alert) against a Kafka cluster.
+    """Run one stream worker (normalise, enrich, score, alert; link, network) against a
+    Kafka cluster.
 
     Start more workers with the same app id to scale out: Kafka partitions are the
-    unit of parallelism.
+    unit of parallelism, and each hop is its own consumer group. `--hops link,network`
+    on some workers and `--hops normalise,decide` on others keeps the link graph's work
+    off the scoring workers' event loop.
     """
     from engine.worker import run_worker
 
+    chosen = [h.strip() for h in hops.split(",")] if hops else None
+    if chosen is not None and any(h not in HOPS for h in chosen):
+        fail(f"--hops takes some of {', '.join(HOPS)}, comma-separated; got {hops!r}")
     settings = build_settings(
-        bootstrap, prefix, partitions, metrics_port=metrics_port, app_id=app_id, data_dir=data_dir
+        bootstrap, prefix, partitions, metrics_port=metrics_port, app_id=app_id, data_dir=data_dir,
+        hops=chosen,
     )
     run_worker(settings)
 

@@ -44,11 +44,22 @@ class TopicSettings(BaseModel):
         return [self.name(b) for b in bases]
 
 
+Hop = Literal["normalise", "decide", "link", "network"]
+#: The hops of a worker, in flow order.
+HOPS: tuple[Hop, ...] = ("normalise", "decide", "link", "network")
+
+
 class WorkerSettings(BaseModel):
     """How a worker runs."""
 
     app_id: str = Field(default="gatehound", description="Faust app id = consumer group id.")
     batch_size: int = Field(default=500, ge=1, description="Most events a stage takes at once.")
+    hops: list[Hop] = Field(
+        default_factory=lambda: list(HOPS),
+        description="The hops this worker runs: all by default; run the link and network hops "
+        "in workers of their own to give scoring the whole process.",
+        min_length=1,
+    )
     link_batch_size: int = Field(
         default=100, ge=1,
         description="Most records the link and network hops take at once: smaller batches let "

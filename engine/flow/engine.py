@@ -65,7 +65,7 @@ class HotPath:
         self.links = link_store(settings)
         self.graphs = network_store(settings)
         group = settings.worker.app_id
-        self.loops = [
+        loops = [
             BatchLoop(
                 "normalise", settings, [name(f"raw.{m}") for m in MODES],
                 f"{group}-normalise", NormaliseHop(settings), self.producer,
@@ -87,6 +87,7 @@ class HotPath:
                 batch_size=settings.worker.link_batch_size,
             ),
         ]
+        self.loops = [loop for loop in loops if loop.name in settings.worker.hops]
         self.stopping = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -117,7 +118,8 @@ class HotPath:
         await self.producer.start()
         self.tasks = [asyncio.create_task(self._guard(loop)) for loop in self.loops]
         self.tasks.append(asyncio.create_task(self._watch_broker()))
-        self.tasks.append(asyncio.create_task(self._follow_watchlists()))
+        if "decide" in self.settings.worker.hops:  # the only hop that screens
+            self.tasks.append(asyncio.create_task(self._follow_watchlists()))
 
     async def _follow_watchlists(self) -> None:
         """Read the ``watchlists`` topic from its start, and keep reading: each change

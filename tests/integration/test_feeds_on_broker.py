@@ -22,15 +22,15 @@ from tests.integration.worker_run import run_engine
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, 2, "split"])
 def test_ingested_feed_files_give_what_replay_gives(
-    engine_settings: Settings, tmp_path: Path, workers: int
+    engine_settings: Settings, tmp_path: Path, workers: int | str
 ) -> None:
     """PAXLST, PNRGOV, AIS and declarations with broken messages among them, and the
     simulation's watchlist published to the watchlists topic first: with one worker or two,
     every event scored once, replay's alerts exactly (watchlist hits and network alerts
     included), replay's network features for every event, one dead letter per broken
-    message."""
+    message. "split": one worker runs normalise and decide, another link and network."""
     out = tmp_path / "d"
     write_simulation(out, FeedSimulator(seed=11, malformed_share=0.03, cases_per_10k=40), count=1500)
     files = [out / "watchlist.jsonl", *(out / name for name in FILES.values())]
@@ -66,8 +66,10 @@ def test_ingested_feed_files_give_what_replay_gives(
     def settled(watch: OutputWatch) -> bool:  # the views and notes have stopped changing anything
         return {k: orjson.loads(v) for k, v in watch.features.items()} == features
 
-    watch = asyncio.run(run_engine(engine_settings, ingest, tmp_path, expect=want, workers=workers,
-                                   settled=settled)).watch
+    hops = [["normalise", "decide"], ["link", "network"]] if workers == "split" else None
+    count = 2 if workers == "split" else int(workers)
+    watch = asyncio.run(run_engine(engine_settings, ingest, tmp_path, expect=want, workers=count,
+                                   settled=settled, hops=hops)).watch
     assert set(watch.scores) == {s.event_id for s in expected.scores}
     assert all(n == 1 for n in watch.scores.values()), "an event was scored twice"
     got = {k: orjson.loads(v) for k, v in watch.alerts.items()}

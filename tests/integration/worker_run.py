@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -42,12 +43,17 @@ def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 async def run_engine(
     settings: Settings, send: Callable[[], Awaitable[None]], run_dir: Path, expect: int, workers: int = 1,
-    settled: Callable[[OutputWatch], bool] | None = None,
+    settled: Callable[[OutputWatch], bool] | None = None, hops: list[list[str]] | None = None,
 ) -> EngineRun:
     """Start workers, send the input, and watch outputs until ``expect`` are accounted for
     (scores and dead letters) and ``settled`` says the rest has arrived too; then wait a
-    little for any extra, and stop the workers. Metrics and log lines are the first worker's."""
-    started = [start_worker(settings, i + 1, run_dir) for i in range(workers)]
+    little for any extra, and stop the workers. Metrics and log lines are the first worker's.
+    ``hops``, one list per worker, says which hops each runs (default: all)."""
+    started = [
+        start_worker(settings, i + 1, run_dir,
+                     {"GATEHOUND_WORKER__HOPS": json.dumps(hops[i])} if hops else None)
+        for i in range(workers)
+    ]
     watch = OutputWatch()
     metrics = {}
     follower = asyncio.create_task(watch.follow(settings))
