@@ -52,3 +52,10 @@ class Alert(Record):
     findings: tuple[Finding, ...] = Field(min_length=1, description="The live findings behind it.")
     explanation: str
     raised_at: AwareDatetime = Field(description="When the triggering event was received.")
+    arrives_at: AwareDatetime | None = Field(
+        default=None, description="When the traveller, goods or ship arrives, where the event says."
+    )
+    priority: float = Field(
+        default=0.0, ge=0.0, le=100.0,
+        description="Severity weighted by how soon the arrival is (engine/alert/priority.py): higher first.",
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
+from engine.alert.priority import priority
 from schemas import Alert, Score
 
 
@@ -17,8 +19,12 @@ def explain(score: Score, titles: Mapping[str, str]) -> str:
     return " ".join(f"{p}." if not p.endswith(".") else p for p in parts)
 
 
-def build_alerts(scores: Sequence[Score], titles: Mapping[str, str]) -> list[Alert]:
-    """An alert for each score record that carries an alert id, in input order."""
+def build_alerts(
+    scores: Sequence[Score], titles: Mapping[str, str], arrivals: Mapping[str, datetime | None] | None = None
+) -> list[Alert]:
+    """An alert for each score record that carries an alert id, in input order, with its
+    priority from the arrival of its event (``arrivals``, by event id)."""
+    arrivals = arrivals or {}
     alerts = []
     for score in scores:
         if score.alert_id is None or score.severity is None:
@@ -35,6 +41,8 @@ def build_alerts(scores: Sequence[Score], titles: Mapping[str, str]) -> list[Ale
                 findings=live,
                 explanation=explain(score, titles),
                 raised_at=score.received_at,
+                arrives_at=arrivals.get(score.event_id),
+                priority=priority(score.severity, arrivals.get(score.event_id), score.received_at),
             )
         )
     return alerts

@@ -22,6 +22,7 @@ import orjson
 from pydantic import BaseModel
 
 from engine.alert import build_alerts
+from engine.alert.priority import arrival_of
 from engine.enrich import ReferenceData, enrich_batch, parse_events
 from engine.enrich.join import JoinState, expired, join, join_key, merge_encoded
 from engine.enrich.screening import WatchlistSource
@@ -285,7 +286,8 @@ class DecideHop:
                 out.changelog.append(self.tracks.put(partition_of[key], key, state))
         out.scores = scored.scores
         with timed("alert"):
-            out.alerts = build_alerts(scored.scores, self.titles)
+            arrivals = {e.event.event_id: arrival_of(e.event) for e in out.enriched}
+            out.alerts = build_alerts(scored.scores, self.titles, arrivals)
         with timed("link_out"):
             for e, sc in zip(out.enriched, out.scores, strict=True):
                 out.links.extend(link_records(e.event, sc.received_at, sc.alert_id is not None))

@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
+from engine.alert.priority import priority
 from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore, Expiry
@@ -338,7 +339,7 @@ class NetworkHop:
                 alert_id=alert_id, event_id=features.event_id, mode=features.mode,
                 key=f"network:{features.event_id}", severity=severity, score=score, findings=(finding,),
                 explanation=f"{spec.title.rstrip('.')}: {detail} (score {score:.2f}).",
-                raised_at=view.received_at,
+                raised_at=view.received_at, priority=priority(severity, None, view.received_at),
             ), partition))
 
     def records(self, result: Networked) -> list[OutRecord]:

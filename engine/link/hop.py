@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict
 
+from engine.alert.priority import priority
 from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore, Expiry
@@ -376,7 +377,7 @@ class LinkHop:
             alert_id=alert_id, event_id=subject.event_id, mode=subject.mode, key=f"link:{link.identifier}",
             severity=severity, score=network.score, findings=(finding,),
             explanation=f"{spec.title.rstrip('.')}: {network.detail} (score {network.score:.2f}).",
-            raised_at=subject.received_at,
+            raised_at=subject.received_at, priority=priority(severity, None, subject.received_at),
         )
 
     def records(self, result: Linked) -> list[OutRecord]:
