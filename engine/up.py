@@ -176,6 +176,7 @@ async def _produce(
 def _print_alert(value: bytes) -> None:
     a = orjson.loads(value)
     print(
-        f"ALERT {a['severity']:<6} {a['mode']:<9} score {a['score']:.2f}  {a['explanation'][:160]}",
+        f"ALERT {a['severity']:<6} {a['mode']:<9} score {a['score']:.2f} "
+        f"priority {a.get('priority', 0):>5.1f}  {a['explanation'][:150]}",
         flush=True,
     )
