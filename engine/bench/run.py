@@ -47,6 +47,10 @@ TARGETS = {
 }
 
 
+#: Which hops each worker of the split layout runs.
+SPLIT = (("normalise", "decide"), ("link", "network"))
+
+
 @dataclass(frozen=True)
 class BenchPlan:
     """How big each measurement is; --quick keeps the whole run under three minutes."""
@@ -59,12 +63,15 @@ class BenchPlan:
     seed: int = 1
     feed_events: int = 20_000
     screening_sizes: tuple[int, ...] = SCREENING_SIZES
+    #: Also measure two workers split by hop (normalise+decide | link+network).
+    split: bool = True
 
     @classmethod
     def for_mode(cls, quick: bool) -> BenchPlan:
         """The quick plan (CI, a first look) or the full one (the README figures)."""
         if quick:
-            return cls(50_000, (2000,), 10.0, (1,), feed_events=5_000, screening_sizes=SCREENING_SIZES[:1])
+            return cls(50_000, (2000,), 10.0, (1,), feed_events=5_000, screening_sizes=SCREENING_SIZES[:1],
+                       split=False)
         # Latency windows stay at 10 s: the embedded broker's memory store costs
         # more CPU per request as its partitions grow (0.6 -> 1.1 cores over 30 s at
         # 2,000 events/s, with latency growing in step), so longer windows measure
@@ -212,7 +219,7 @@ class Session:
     """One target with N workers on fresh topics: warm it up, then measure."""
 
     def __init__(self, broker: EmbeddedBroker, plan: BenchPlan, target: tuple[str, ...],
-                 workers: int, run_dir: Path) -> None:
+                 workers: int, run_dir: Path, hops: Sequence[Sequence[str]] | None = None) -> None:
         tag = uuid.uuid4().hex[:8]
         overrides: dict[str, Any] = {
             "kafka": {"bootstrap_servers": broker.bootstrap},
@@ -225,7 +232,8 @@ class Session:
         self.broker_pid = broker.process.pid if broker.process else 0
         self.target = target
         self.n_workers = workers
-        self.run_dir = run_dir / f"{'-'.join(target)}-{workers}w-{tag}"
+        self.hops = hops
+        self.run_dir = run_dir / f"{'-'.join(target)}-{workers}w{'-split' if hops else ''}-{tag}"
         self.workers: list[WorkerProcess] = []
         self.log = OutputLog()
         self.follower: asyncio.Task[None] | None = None
@@ -234,8 +242,9 @@ class Session:
         await ensure_topics(self.settings.kafka.bootstrap_servers,
                             self.settings.topics.all_names(), self.plan.partitions)
         env = {"GATEHOUND_LOG__LEVEL": "warning"}
+        envs = [{**env, "GATEHOUND_WORKER__HOPS": json.dumps(list(h))} for h in self.hops or ()]
         self.workers = [
-            start_worker(self.settings, i + 1, self.run_dir, env, self.target)
+            start_worker(self.settings, i + 1, self.run_dir, envs[i] if envs else env, self.target)
             for i in range(self.n_workers)
         ]
         self.follower = asyncio.create_task(
@@ -259,7 +268,7 @@ class Session:
             await produce(self.settings, list(gen.messages(200)))
             await asyncio.sleep(1.0)
             self.check_alive()
-            if all(self.events_in(w) > 0 for w in self.workers):
+            if all(self.batches(w) > 0 for w in self.workers):
                 break
         else:
             raise RuntimeError(f"workers did not all start processing within {timeout_s:.0f} s")
@@ -286,12 +295,13 @@ class Session:
         if len(self.log.stamps_ms) < count:
             raise RuntimeError(f"only {len(self.log.stamps_ms)} of {count} outputs arrived")
 
-    def events_in(self, worker: WorkerProcess) -> float:
+    def batches(self, worker: WorkerProcess) -> float:
+        """Batches the worker's hops have handled (a link-only worker counts no events in)."""
         try:
             metrics = scrape(worker.metrics_port)
         except OSError:
             return 0.0
-        return sum(v for (n, _), v in metrics.items() if n == "gatehound_stage_events_in_total")
+        return sum(v for (n, _), v in metrics.items() if n == "gatehound_stage_batch_duration_seconds_count")
 
     def check_alive(self) -> None:
         for w in self.workers:
@@ -390,6 +400,15 @@ async def run(plan: BenchPlan, run_dir: Path, broker: EmbeddedBroker) -> dict[st
             async with Session(broker, plan, target, 1, run_dir) as session:
                 latency[str(rate)] = await session.latency(rate, plan.latency_seconds)
         report[f"{name}_latency_ms"] = latency
+    if plan.split:
+        # The layout --hops allows: scoring in one worker, the link graph in another.
+        async with Session(broker, plan, PIPELINE, 2, run_dir, SPLIT) as session:
+            report["pipeline_throughput_split"] = await session.throughput(messages)
+        report["pipeline_eps_split"] = report["pipeline_throughput_split"]["eps"]
+        if 2000 in plan.latency_rates:
+            async with Session(broker, plan, PIPELINE, 2, run_dir, SPLIT) as session:
+                split_latency = await session.latency(2000, plan.latency_seconds)
+            report["pipeline_latency_split_ms"] = {"2000": split_latency}
     report["feed_normalise_us_per_event"] = feed_costs(plan.feed_events, plan.seed)
     report["screening"] = run_screening_bench(plan.screening_sizes)
     report["ratio_vs_baseline"] = round(report["pipeline_eps_1w"] / max(1, report["baseline_eps_1w"]), 2)
@@ -430,6 +449,8 @@ def markdown(report: dict[str, Any]) -> str:
              f"≥ {TARGETS['pipeline_eps_1w']:,}"),
         _row("events/s, 2 workers", f"{report['pipeline_eps_2w']:,}",
              f"{report['baseline_eps_2w']:,}" if "baseline_eps_2w" in report else "–", "≥ 1.8× 1 worker"),
+        *([_row("events/s, 2 workers split: normalise+decide | link+network",
+                f"{report['pipeline_eps_split']:,}", "", "")] if "pipeline_eps_split" in report else []),
         _row("pipeline ÷ baseline, 1 worker", report["ratio_vs_baseline"], "", "≥ 1.5"),
         _row("2 workers ÷ 1 worker", report["scaling_2w"], "", "≥ 1.8"),
         _row("peak RSS per worker, MB", report["rss_mb_1w"], report.get("baseline_rss_mb_1w", "–"), ""),
@@ -447,10 +468,12 @@ def markdown(report: dict[str, Any]) -> str:
         "| target | offered events/s | p50 | p90 | p99 | p99.9 | max | n |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name in ("pipeline", "baseline"):
-        for rate, p in report.get(f"{name}_latency_ms", {}).items():
+    for name, label in (("pipeline", "pipeline"), ("pipeline_latency_split", "pipeline, 2 workers split"),
+                        ("baseline", "baseline")):
+        key = name if name.endswith("_split") else f"{name}_latency"
+        for rate, p in report.get(f"{key}_ms", {}).items():
             if p:
-                lines.append(f"| {name} | {int(rate):,} | {p['p50']} | {p['p90']} | {p['p99']} | "
+                lines.append(f"| {label} | {int(rate):,} | {p['p50']} | {p['p90']} | {p['p99']} | "
                              f"{p['p999']} | {p['max']} | {p['n']:,} |")
     lines += ["", "Time per event (µs, wall time, 1 worker; a hop is its stages plus serialisation):", "",
               "| stage | µs/event |", "|---|---|"]

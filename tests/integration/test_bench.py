@@ -18,8 +18,8 @@ KEYS = {"pipeline_eps_1w", "pipeline_eps_2w", "baseline_eps_1w", "ratio_vs_basel
 
 
 def test_a_small_bench_writes_the_report(tmp_path: Path) -> None:
-    """A tiny plan runs end to end: positive throughputs, latency percentiles, stage costs,
-    the machine, and a Markdown page."""
+    """A tiny plan runs end to end: positive throughputs (the split layout's too), latency
+    percentiles, stage costs, the machine, and a Markdown page."""
     plan = BenchPlan(throughput_events=3_000, latency_rates=(2000,), latency_seconds=2.0,
                      baseline_workers=(1,), feed_events=2_000, screening_sizes=(1_000,))
     with EmbeddedBroker() as broker:
@@ -37,3 +37,5 @@ def test_a_small_bench_writes_the_report(tmp_path: Path) -> None:
     json.dumps(report)
     page = markdown(report)
     assert "events/s, 1 worker" in page and "p99" in page
+    assert report["pipeline_eps_split"] > 0 and report["pipeline_latency_split_ms"]["2000"]["n"] == 4_000
+    assert "2 workers split" in page
