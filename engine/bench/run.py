@@ -449,7 +449,7 @@ def markdown(report: dict[str, Any]) -> str:
              f"≥ {TARGETS['pipeline_eps_1w']:,}"),
         _row("events/s, 2 workers", f"{report['pipeline_eps_2w']:,}",
              f"{report['baseline_eps_2w']:,}" if "baseline_eps_2w" in report else "–", "≥ 1.8× 1 worker"),
-        *([_row("events/s, 2 workers split: normalise+decide | link+network",
+        *([_row("events/s, 2 workers split (normalise+decide; link+network)",
                 f"{report['pipeline_eps_split']:,}", "", "")] if "pipeline_eps_split" in report else []),
         _row("pipeline ÷ baseline, 1 worker", report["ratio_vs_baseline"], "", "≥ 1.5"),
         _row("2 workers ÷ 1 worker", report["scaling_2w"], "", "≥ 1.8"),
