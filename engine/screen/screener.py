@@ -198,6 +198,10 @@ class Screener:
         self._lists = tuple(lists)
         entities = [e for w in self._lists for e in w.entities]
         self._entities: tuple[ListedEntity, ...] = tuple(entities)
+        #: The first list's entity per id (the enrich stage looks a matched vessel up per report).
+        self._by_id: dict[str, ListedEntity] = {}
+        for entity in reversed(entities):
+            self._by_id[entity.id] = entity
         self._version_of = {w.name: w.version for w in self._lists}
         by_id = {e.id: i for i, e in enumerate(entities)}
         documents: dict[str, list[int]] = {}
@@ -253,10 +257,7 @@ class Screener:
 
     def entity(self, entity_id: str) -> ListedEntity | None:
         """A listed entity by its id (the first list that has it)."""
-        for entity in self._entities:
-            if entity.id == entity_id:
-                return entity
-        return None
+        return self._by_id.get(entity_id)
 
     # -- screening --
 

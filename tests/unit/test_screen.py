@@ -383,3 +383,14 @@ def test_the_screening_benchmark_runs_small_and_reports_its_figures() -> None:
     assert 0.0 <= row["precision"] <= 1.0 and 0.0 <= row["recall"] <= 1.0
     assert set(row["recall_by_variant"]) >= {"transliteration", "typo", "swapped_order", "honorific"}
     assert "| 1,000 |" in markdown(report)
+
+
+def test_a_listed_entity_is_found_by_its_id_in_the_first_list_that_has_it() -> None:
+    person = {"id": "x-1", "schema": "Person", "properties": {"name": ["A B"]}}
+    vessel = {"id": "x-1", "schema": "Vessel", "properties": {"name": ["C"]}}
+    first = parse_watchlist([orjson.dumps(person)], "first", "v1")
+    second = parse_watchlist([orjson.dumps(vessel)], "second", "v1")
+    both = Screener([*first, *second])
+    found = both.entity("x-1")
+    assert found is not None and found.list == "first" and found.schema == "Person"
+    assert both.entity("x-2") is None
