@@ -17,10 +17,12 @@ them, as a pure function (``compute_features``):
 - ``new_links_24h``: uses of its entities by other events in the 24 hours up to it.
 
 The features are written to ``features`` (keyed by the event) whenever they change,
-and the network rules (rules/cross/, ``network_rule``) read them. The result does not
-depend on the order the views arrive in, so one worker and two give the same last
-features per event: an identifier's state, and so its views, are a function of the
-uses it has seen (kept newest first by event time), and each view replaces the last.
+and the network rules (rules/cross/, ``network_rule``) read them. The last features of
+an event do not depend on the order the uses arrive in, so one worker and two give the
+same: an identifier's state, and so its views, are a function of the uses it has seen
+(in event-time order), each view replaces an older one, and a hub, which keeps only its
+newest users, reaches the others by a ``HubNotice`` to every partition here, applied
+to every event indexed as using it (views and notices keep their order in a partition).
 The alerts are the same too: a network rule reads the flagged neighbours, which only
 grow (flagged uses are kept, and a hub still shows them), so a rule that fires on the
 features at some moment fires on the last ones too, and its alert id is the event's.
