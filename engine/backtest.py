@@ -110,16 +110,12 @@ class Report:
 
 def _flags(result: PipelineResult, threshold: float) -> Iterable[tuple[str, str, str, str | None, str]]:
     """(rule, status, event id, key, alert id or "") for every flag of the run."""
-    for s in result.scores:
-        for f in s.findings:
-            if f.status == "live" and s.alert_id is not None:
-                yield f.rule_id, "live", s.event_id, s.key, s.alert_id
-            elif f.status == "shadow" and f.score >= threshold:
-                yield f.rule_id, "shadow", s.event_id, s.key, ""
-    for a in result.alerts:
-        if a.key.startswith(("link:", "network:")):
-            for f in a.findings:
-                yield f.rule_id, "live", a.event_id, a.key, a.alert_id
+    for f, on in result.findings():
+        alert_id = on.alert_id if on.alert_id is not None else ""
+        if f.status == "live" and alert_id:
+            yield f.rule_id, "live", on.event_id, on.key, alert_id
+        elif f.status == "shadow" and f.score >= threshold:
+            yield f.rule_id, "shadow", on.event_id, on.key, ""
 
 
 def measure(

@@ -60,15 +60,9 @@ class RuleFinding:
 def findings_of(rule_id: str, result: PipelineResult) -> Iterator[RuleFinding]:
     """The findings of one rule in a run: an event rule's in the scores (live and shadow),
     a link or network rule's in its alerts."""
-    for s in result.scores:
-        for f in s.findings:
-            if f.rule_id == rule_id:
-                yield RuleFinding(s.event_id, s.mode, s.key, f.status, f.score, f.detail, s.alert_id)
-    for a in result.alerts:
-        if a.key.startswith(("link:", "network:")):
-            for f in a.findings:
-                if f.rule_id == rule_id:
-                    yield RuleFinding(a.event_id, a.mode, a.key, f.status, f.score, f.detail, a.alert_id)
+    for f, on in result.findings():
+        if f.rule_id == rule_id:
+            yield RuleFinding(on.event_id, on.mode, on.key, f.status, f.score, f.detail, on.alert_id)
 
 
 def known_rule(rule_id: str, settings: Settings) -> RuleRow:

@@ -7,7 +7,7 @@ transport differs: a list instead of a topic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from engine.flow.hops import DecideHop, NormaliseHop
@@ -16,7 +16,7 @@ from engine.link.features import NetworkHop
 from engine.link.hop import LinkHop
 from engine.messages import RawMessage
 from engine.settings import Settings
-from schemas import Alert, DeadLetter, Score
+from schemas import Alert, DeadLetter, Finding, Score
 from schemas.link import NetworkFeatures
 
 
@@ -39,6 +39,17 @@ class PipelineResult:
         self.deadletters.extend(other.deadletters)
         self.links.extend(other.links)
         self.features.extend(other.features)
+
+    def findings(self) -> Iterator[tuple[Finding, Score | Alert]]:
+        """Every rule finding of the run with what carries it: an event rule's (live and
+        shadow) on its score record, a link or network rule's on its alert."""
+        for s in self.scores:
+            for f in s.findings:
+                yield f, s
+        for a in self.alerts:
+            if a.key.startswith(("link:", "network:")):
+                for f in a.findings:
+                    yield f, a
 
     def final_features(self) -> dict[str, NetworkFeatures]:
         """Each event's current network features."""

@@ -43,10 +43,9 @@ from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore, Expiry
 from engine.link.hop import HORIZON, hub_flagged_modes
-from engine.link.rule import NETWORK_RULES, NetworkRuleSpec, configured
+from engine.link.rule import NETWORK_RULES, NetworkRuleSpec, active
 from engine.messages import RawMessage, read_json
 from engine.metrics import ALERTS, timed
-from engine.score.loader import load_rules
 from engine.score.stage import severity_of
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Finding, stable_id
@@ -74,11 +73,13 @@ def _neighbours(event_id: str, views: Sequence[NetworkView]) -> dict[str, ViewMe
     return found
 
 
-def compute_features(event_id: str, views: Sequence[NetworkView]) -> NetworkFeatures:
+def compute_features(
+    event_id: str, views: Sequence[NetworkView], near: dict[str, ViewMember] | None = None
+) -> NetworkFeatures:
     """An event's network features from the latest view of each of its identifiers."""
     me = min(views, key=lambda v: v.identifier)
     flagged = any(v.flagged for v in views)
-    near = _neighbours(event_id, views)
+    near = _neighbours(event_id, views) if near is None else near
     flagged_modes = {m.mode for m in near.values() if m.flagged}
     for v in views:
         flagged_modes.update(v.flagged_modes)
@@ -113,10 +114,13 @@ def compute_features(event_id: str, views: Sequence[NetworkView]) -> NetworkFeat
     )
 
 
-def summary_of(event_id: str, views: Sequence[NetworkView]) -> Summary:
+def summary_of(
+    event_id: str, views: Sequence[NetworkView], near: dict[str, ViewMember] | None = None
+) -> Summary:
     """What an event tells its identifiers of itself: flagged or next to a flagged event;
-    its first neighbours by id; its own and its neighbours' modes."""
-    near = _neighbours(event_id, views)
+    its first neighbours by id; its own and its neighbours' modes. (``near``: its
+    neighbours, when the caller has them already.)"""
+    near = _neighbours(event_id, views) if near is None else near
     flagged = any(v.flagged or v.flagged_modes for v in views) or any(m.flagged for m in near.values())
     modes = {views[0].mode, *(m.mode for m in near.values())}
     return flagged, tuple(sorted(near)[:NOTE_NEIGHBOURS]), tuple(sorted(modes))
@@ -183,11 +187,8 @@ def network_store(settings: Settings) -> ChangelogStore[EventGraph]:
 
 
 def network_rules(settings: Settings) -> list[tuple[NetworkRuleSpec[Any], BaseModel]]:
-    """Every network rule with its config (settings.rules overrides by rule id)."""
-    load_rules()  # imports rules/, which registers the network rules too
-    specs = [spec for _, spec in sorted(NETWORK_RULES.items())]
-    built = ((spec, configured(settings.rules, spec.id, spec.config)) for spec in specs)
-    return [(spec, config) for spec, config in built if config is not None]
+    """Every network rule that is on, with its config (settings.rules overrides by rule id)."""
+    return active(NETWORK_RULES, settings.rules)
 
 
 @dataclass
@@ -287,7 +288,8 @@ class NetworkHop:
         self, partition: int, event_id: str, graph: EventGraph, out: Networked, again: bool = False
     ) -> None:
         views = [v for v, _ in graph.views.values()]
-        features = compute_features(event_id, views)
+        near = _neighbours(event_id, views)
+        features = compute_features(event_id, views, near)
         encoded = features.model_dump_json().encode()
         if encoded != graph.features:
             graph.features = encoded
@@ -297,18 +299,18 @@ class NetworkHop:
             # The state says its alerts were raised, but the batch that raised them may have
             # been cut short before they went out: send them again (the same ids).
             self._judge(features, views[0], graph, partition, out, again=True)
-        summary = summary_of(event_id, views)
+        summary = summary_of(event_id, views, near)
         if summary != (graph.summary or (features.flagged_distance == 0, (), (features.mode,))):
             graph.seq += 1
             graph.summary = summary
             graph.noted = set()
         if graph.summary is not None:  # every identifier hears the summary once (a hub has no use for it)
-            near, neighbours, modes = graph.summary
+            close, neighbours, modes = graph.summary
             for identifier, (view, _) in sorted(graph.views.items()):
                 if identifier not in graph.noted and not view.hub:
                     graph.noted.add(identifier)
                     out.notes.append(MemberNote(
-                        identifier=identifier, event_id=event_id, seq=graph.seq, near=near,
+                        identifier=identifier, event_id=event_id, seq=graph.seq, near=close,
                         neighbours=neighbours, modes=modes,  # type: ignore[arg-type]
                     ))
         out.changelog.append(self.store.put(partition, event_id, graph))

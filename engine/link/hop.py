@@ -38,10 +38,9 @@ from engine.alert.priority import priority
 from engine.flow.hops import dead_records
 from engine.flow.loop import OutRecord
 from engine.flow.state import ChangelogStore, Expiry
-from engine.link.rule import LINK_RULES, LinkRuleSpec, configured
+from engine.link.rule import LINK_RULES, LinkRuleSpec, active
 from engine.messages import RawMessage, read_json
 from engine.metrics import ALERTS, timed
-from engine.score.loader import load_rules
 from engine.score.stage import severity_of
 from engine.settings import Settings
 from schemas import Alert, DeadLetter, Finding, stable_id
@@ -76,11 +75,13 @@ class LinkState(BaseModel):
     #: Bumped on every change, so a later view of the identifier replaces an earlier one.
     seq: int = 0
     hub: bool = False
-    #: The flagged members again, oldest first: a hub's hundreds of members need not be
-    #: scanned for them on every use.
-    flagged: tuple[LinkMember, ...] = ()
     #: The network hop's latest summary of each member (by event id), where it sent one.
     notes: tuple[MemberNote, ...] = ()
+
+    @property
+    def flagged(self) -> list[LinkMember]:
+        """The flagged members, oldest first (a hub keeps few members besides them)."""
+        return [m for m in self.members if m.flagged]
 
     @property
     def alerted(self) -> set[str]:
@@ -103,22 +104,16 @@ def add_member(state: LinkState | None, member: LinkMember, kind: str = "") -> L
     members.insert(at, member)
     newest = members[-1].occurred_at
     notes = state.notes if state else ()
-    flagged = state.flagged if state else ()
-    if member.flagged:
-        flagged = tuple(sorted((*flagged, member), key=_order))
     if newest - members[0].occurred_at > HORIZON:
         members = members[bisect_left(members, newest - HORIZON, key=lambda m: m.occurred_at):]
         present = {m.event_id for m in members}
         notes = tuple(n for n in notes if n.event_id in present)
-        flagged = tuple(m for m in flagged if newest - m.occurred_at <= HORIZON)
     hub = state.hub if state is not None and state.hub else len({m.holder for m in members}) >= HUB
     if hub and len(members) > KEEP:  # its users are told through the network hop (HubNotice)
-        older = [m for m in flagged if _order(m) < _order(members[-KEEP])]
-        members = [*older, *members[-KEEP:]]
+        members = _newest_and_flagged(members)
     return LinkState.model_construct(  # from validated parts: checking them again cost ~30% of the hop
         kind=kind or (state.kind if state else ""), members=tuple(members),
         raised=state.raised if state else (), seq=(state.seq if state else 0) + 1, hub=hub, notes=notes,
-        flagged=flagged,
     )
 
 
@@ -129,12 +124,13 @@ def _order(m: LinkMember) -> tuple[datetime, str]:
 def rule_members(state: LinkState) -> list[LinkMember]:
     """The uses a link rule sees: the newest ``KEEP`` and every flagged one, oldest first
     (what a hub keeps)."""
-    members = state.members
+    return _newest_and_flagged(state.members)
+
+
+def _newest_and_flagged(members: Sequence[LinkMember]) -> list[LinkMember]:
     if len(members) <= KEEP:
         return list(members)
-    newest = members[-KEEP:]
-    older = [m for m in state.flagged if _order(m) < _order(newest[0])]
-    return [*older, *newest]
+    return [*(m for m in members[:-KEEP] if m.flagged), *members[-KEEP:]]
 
 
 def apply_note(state: LinkState, note: MemberNote) -> LinkState | None:
@@ -172,7 +168,7 @@ def views(identifier: str, state: LinkState, targets: Iterable[LinkMember]) -> l
     not each other's neighbours. Built with orjson: it runs for every use."""
     notes = {n.event_id: n for n in state.notes}
     shown = [] if state.hub else [(m, _view_member(m, notes.get(m.event_id))) for m in state.members]
-    flagged = state.flagged if state.hub else ()
+    flagged = state.flagged if state.hub else []
     out = []
     done: set[str] = set()
     for target in targets:
@@ -226,11 +222,8 @@ def link_store(settings: Settings) -> ChangelogStore[bytes]:
 
 
 def link_rules(settings: Settings) -> list[tuple[LinkRuleSpec[Any], BaseModel]]:
-    """Every link rule with its config (settings.rules overrides by rule id)."""
-    load_rules()  # imports rules/, which registers the link rules too
-    specs = [spec for _, spec in sorted(LINK_RULES.items())]
-    built = ((spec, configured(settings.rules, spec.id, spec.config)) for spec in specs)
-    return [(spec, config) for spec, config in built if config is not None]
+    """Every link rule that is on, with its config (settings.rules overrides by rule id)."""
+    return active(LINK_RULES, settings.rules)
 
 
 @dataclass

@@ -11,13 +11,14 @@ where all uses of an identifier meet (engine/link/hop.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from engine.errors import ConfigError
+from engine.score.loader import load_rules
 from schemas.link import IdentifierKind, LinkMember, NetworkFeatures
 
 C = TypeVar("C", bound=BaseModel)
@@ -110,3 +111,13 @@ def configured(rules: dict[str, dict[str, Any]], rule_id: str, config: type[C]) 
         return config(**overrides)
     except ValueError as exc:
         raise ConfigError(f"rule {rule_id}: bad config: {exc}") from None
+
+
+S = TypeVar("S", LinkRuleSpec[Any], NetworkRuleSpec[Any])
+
+
+def active(registry: Mapping[str, S], rules: dict[str, dict[str, Any]]) -> list[tuple[S, BaseModel]]:
+    """The registered rules that are on, sorted by id, each with its config."""
+    load_rules()  # imports rules/, which registers these rules
+    built = ((spec, configured(rules, spec.id, spec.config)) for _, spec in sorted(registry.items()))
+    return [(spec, config) for spec, config in built if config is not None]
