@@ -39,7 +39,7 @@ integration: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,dev]'
 	$(BIN)/mypy
-	$(BIN)/ruff check engine rules schemas tests
+	$(BIN)/ruff check engine models rules schemas tests
 
 ## make bench: the full benchmark; writes bench.json and bench.md
 bench: $(STAMP)

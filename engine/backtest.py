@@ -17,6 +17,13 @@ rule configs, scoring thresholds. Then, per rule:
 
 Two configurations on the same files give two reports, and their difference per rule
 (``compare``): a rule tried in shadow against the live set, a threshold moved.
+
+With a daily intervention *budget*, the replay runs in event-time order and learns:
+outcomes (recorded, or drawn from the truth as each alert is raised) teach the yield
+models when the traffic's clock reaches them (engine/feedback/). The *learning curve*
+then takes each day's alerts and examines the ``budget`` best of them two ways: by the
+rules' score alone, and by the learned chance of a find (the rules' score until the
+model is trusted). Its precision is finds / examined among those chosen.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any
 
 from engine.errors import ConfigError
 from engine.evaluate import Evaluation, case_targets, cases_hit, evaluate
+from engine.feedback.outcomes import OutcomeSource, RecordedOutcomes, SimulatedOutcomes
 from engine.pipeline import PipelineResult
 from engine.replay import replay_files
 from engine.settings import Settings
@@ -89,6 +97,26 @@ class RuleResult:
 
 
 @dataclass
+class CurveDay:
+    """One day of the learning curve: the budget's picks by rules alone and with learning."""
+
+    day: str
+    alerts: int
+    outcomes_learned: int
+    rules: tuple[int, int]  # (finds, examined) among the rules' picks
+    learned: tuple[int, int]  # (finds, examined) among the learned picks
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"day": self.day, "alerts": self.alerts, "outcomes_learned": self.outcomes_learned,
+                "rules_precision": _share(*self.rules), "learned_precision": _share(*self.learned),
+                "rules_finds": self.rules[0], "learned_finds": self.learned[0]}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass
 class Report:
     """A backtest: per-rule figures, and with truth the alert-level evaluation."""
 
@@ -98,14 +126,54 @@ class Report:
     alerts: int
     evaluation: Evaluation | None = None
     outcomes: bool = False
+    budget: int | None = None
+    curve: list[CurveDay] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         truth = self.evaluation is not None
-        return {
+        out = {
             "events": self.events, "alerts": self.alerts, "days": round(self.days, 2),
             "evaluation": self.evaluation.as_dict() if self.evaluation else None,
             "rules": {r: v.as_dict(self.days, truth, self.outcomes) for r, v in sorted(self.rules.items())},
         }
+        if self.budget is not None:
+            out["learning_curve"] = {"budget_per_day": self.budget, "days": [d.as_dict() for d in self.curve]}
+        return out
+
+
+def learning_curve(result: PipelineResult, outcomes: dict[str, Outcome], budget: int) -> list[CurveDay]:
+    """Per day of event time: precision among the ``budget`` alerts chosen by the rules'
+    score and among those chosen by the learned chance of a find (see the module docstring)."""
+    event_time = {s.event_id: s.occurred_at for s in result.scores}
+    days: dict[str, dict[str, Alert]] = {}
+    for a in result.alerts:
+        at = event_time.get(a.event_id)
+        if at is not None:
+            days.setdefault(at.date().isoformat(), {}).setdefault(a.alert_id, a)
+    learned_by: dict[str, int] = {}
+    for a in result.alerts:
+        champion = [m for m in a.model_scores if m.kind == "yield" and m.role == "champion"]
+        if champion and a.event_id in event_time:
+            day = event_time[a.event_id].date().isoformat()
+            learned = int(champion[0].model_version.rpartition("+")[2] or 0)
+            learned_by[day] = max(learned_by.get(day, 0), learned)
+
+    def picks(alerts: list[Alert], key: Any) -> tuple[int, int]:
+        chosen = sorted(alerts, key=key)[:budget]
+        known = [outcomes[a.alert_id] for a in chosen if a.alert_id in outcomes]
+        examined = [o for o in known if o.result != "not_examined"]
+        return sum(o.result in FOUND for o in examined), len(examined)
+
+    curve = []
+    for day, by_id in sorted(days.items()):
+        alerts = list(by_id.values())
+        curve.append(CurveDay(
+            day=day, alerts=len(alerts), outcomes_learned=learned_by.get(day, 0),
+            rules=picks(alerts, lambda a: (-a.score, a.alert_id)),
+            learned=picks(alerts, lambda a: (-(a.yield_estimate if a.yield_estimate is not None else a.score),
+                                            a.alert_id)),
+        ))
+    return curve
 
 
 def _flags(result: PipelineResult, threshold: float) -> Iterable[tuple[str, str, str, str | None, str]]:
@@ -159,12 +227,28 @@ def _days(scores: Sequence[Score]) -> float:
 
 def backtest(
     files: Sequence[Path], config: dict[str, Any], truth: list[dict[str, Any]] | None = None,
-    outcomes: Sequence[Outcome] | None = None,
+    outcomes: Sequence[Outcome] | None = None, budget: int | None = None, seed: int = 1,
 ) -> tuple[Report, list[Alert]]:
-    """Replay the files under a configuration and measure it; the alerts too."""
+    """Replay the files under a configuration and measure it; the alerts too. With a
+    ``budget``, learn from the outcomes (drawn from the truth when none are given) and
+    draw the learning curve."""
     settings = settings_for(config)
-    result = replay_files(list(files), settings)
-    return measure(result, settings, truth, outcomes), result.alerts
+    source: OutcomeSource | None = None
+    if budget is not None:
+        if outcomes is not None:
+            source = RecordedOutcomes(outcomes)
+        elif truth is not None:
+            source = SimulatedOutcomes(truth, seed)
+        else:
+            raise ConfigError("a budget needs outcomes to learn from: give --outcomes or --truth")
+    result = replay_files(list(files), settings, outcomes=source)
+    if isinstance(source, SimulatedOutcomes):
+        outcomes = list(source.drawn.values())
+    report = measure(result, settings, truth, outcomes)
+    if budget is not None:
+        report.budget = budget
+        report.curve = learning_curve(result, {o.alert_id: o for o in outcomes or ()}, budget)
+    return report, result.alerts
 
 
 def render(report: Report, other: Report | None = None, names: tuple[str, str] = ("A", "B")) -> str:
@@ -210,4 +294,24 @@ def render(report: Report, other: Report | None = None, names: tuple[str, str] =
                      f"cases detected {sum(k.detected for k in rep.evaluation.kinds.values())}"
                      f"/{sum(k.cases for k in rep.evaluation.kinds.values())}")
         out.append(line)
+        if rep.budget is not None:
+            out.append(render_curve(rep))
     return "\n".join(out)
+
+
+def render_curve(report: Report) -> str:
+    """The learning curve as a table: precision at the daily budget, rules alone and learned."""
+    def pct(finds: int, examined: int) -> str:
+        return f"{finds / examined:.0%} ({finds}/{examined})" if examined else "-"
+
+    head = ["day", "alerts", "outcomes learned", "rules alone", "rules + learning"]
+    rows = [[d.day, str(d.alerts), str(d.outcomes_learned), pct(*d.rules), pct(*d.learned)]
+            for d in report.curve]
+    total_rules = (sum(d.rules[0] for d in report.curve), sum(d.rules[1] for d in report.curve))
+    total_learned = (sum(d.learned[0] for d in report.curve), sum(d.learned[1] for d in report.curve))
+    rows.append(["all", str(sum(d.alerts for d in report.curve)), "", pct(*total_rules), pct(*total_learned)])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    lines = [f"precision at a budget of {report.budget} interventions a day (finds / examined):",
+             "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)

@@ -548,9 +548,18 @@ def backtest(
         Path | None, typer.Option("--compare", help="A second configuration, reported beside the first.")
     ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here as JSON.")] = None,
+    budget: Annotated[int | None, typer.Option(
+        "--budget", min=1,
+        help="Interventions a day: replay in time order, learn from the outcomes (drawn from --truth "
+             "when --outcomes is not given) and show precision at this budget, rules alone and learned.",
+    )] = None,
 ) -> None:
     """Replay files under a configuration and report every rule: flags, flags per day,
     and against truth or outcomes, precision, cases, yield and nugatory rate.
+
+    With --budget N, the learning curve too: each day the N best alerts by the rules
+    alone and by the learned chance of a find, and how many of each found something:
+    `gatehound backtest d/* --truth d/truth.jsonl --budget 40`.
 
     A configuration is settings as GATEHOUND_* would give them, in a file:
     `{"rules": {"passenger_late_cash_booking": {"status": "shadow"}}}`. A shadow rule's
@@ -569,7 +578,7 @@ def backtest(
         recorded = [Outcome.model_validate(o) for o in read_jsonl(outcomes, "outcomes")] if outcomes else None
         reports: list[Report] = []
         for path in (config, compare) if compare else (config,):
-            report, _ = run_backtest(files, load_config(path), cases, recorded)
+            report, _ = run_backtest(files, load_config(path), cases, recorded, budget)
             reports.append(report)
     except (GatehoundError, ValueError) as exc:  # a bad file or configuration, said plainly
         fail(str(exc)[:500])

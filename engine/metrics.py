@@ -81,6 +81,23 @@ STATE_RESTORED = Counter(
     "Changelog records read back to rebuild state after a partition was assigned.",
     ["store"],
 )
+OUTCOMES = Counter(
+    "gatehound_outcomes_total", "Intervention outcomes taken in, by result.", ["result"]
+)
+MODEL_LEARNED = Counter(
+    "gatehound_model_examples_learned_total", "Examples a model learned (events or outcomes).", ["model"]
+)
+MODEL_AUC = Gauge(
+    "gatehound_model_rolling_auc",
+    "Area under the ROC curve of a yield model's scores (as given before learning) against the "
+    "outcomes of its latest labelled alerts.",
+    ["model"],
+)
+MODEL_DRIFT = Counter(
+    "gatehound_model_drift_total",
+    "Changes ADWIN detected in a yield model's error on new outcomes: the world moved.",
+    ["model"],
+)
 
 
 class timed:  # lower case: used as `with timed("stage"):`, it reads as a phrase

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from engine.flow.hops import DecideHop, NormaliseHop
+from engine.feedback.learner import Learner
+from engine.feedback.outcomes import OutcomeSource
+from engine.flow.hops import DecideHop, Normalised, NormaliseHop
 from engine.keys import entity_key
 from engine.link.features import NetworkHop
 from engine.link.hop import LinkHop
@@ -58,19 +60,29 @@ class PipelineResult:
 
 class Pipeline:
     """normalise hop -> decide hop -> link hop <-> network hop, in process, with their
-    state in memory."""
+    state in memory; with ``outcomes``, a learner that teaches the yield models as the
+    traffic's clock reaches each outcome (engine/feedback/)."""
 
-    def __init__(self, settings: Settings | None = None, keep_links: bool = False) -> None:
+    def __init__(
+        self, settings: Settings | None = None, keep_links: bool = False,
+        outcomes: OutcomeSource | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self.keep_links = keep_links
         self.normalise = NormaliseHop(self.settings)
         self.decide = DecideHop(self.settings)
         self.link = LinkHop(self.settings)
         self.network = NetworkHop(self.settings)
+        self.outcomes = outcomes
+        bank = self.decide.scorer.models
+        self.learner = Learner(bank) if outcomes is not None and bank is not None else None
 
     def run_batch(self, messages: Sequence[RawMessage]) -> PipelineResult:
-        """Push one batch of raw messages through both hops."""
-        normalised = self.normalise.run(messages)
+        """Push one batch of raw messages through every hop."""
+        return self.decide_batch(self.normalise.run(messages))
+
+    def decide_batch(self, normalised: Normalised) -> PipelineResult:
+        """Push one batch of normalised events through the hops after normalise."""
         hop = [
             RawMessage(
                 value=value, key=entity_key(ev).encode("utf-8"), topic=f"events.{ev.mode}", partition=0
@@ -99,7 +111,35 @@ class Pipeline:
             result.features += [f for f, _, _ in networked.features]
             links = [RawMessage(value=n.model_dump_json().encode(), key=n.identifier.encode(), topic="links",
                                 partition=0) for n in networked.notes]
+        self._learn(result)
         return result
+
+    def _learn(self, result: PipelineResult) -> None:
+        """Give the outcome source the batch's alerts, then learn what is known by the
+        latest event time of the batch."""
+        if self.outcomes is None or self.learner is None or not result.scores:
+            return
+        now = max(s.occurred_at for s in result.scores)
+        event_time = {s.event_id: s.occurred_at for s in result.scores}
+        for alert in result.alerts:
+            self.outcomes.alerted(alert, event_time.get(alert.event_id, now))
+            self.learner.alert(alert)
+        for outcome in self.outcomes.due(now):
+            self.learner.outcome(outcome)
+
+    def run_in_time_order(self, messages: Iterable[RawMessage], batch_size: int = 500) -> PipelineResult:
+        """Normalise everything, then push the events through in the order they happened:
+        files hold one feed each, and learning from outcomes needs one clock."""
+        normalised = self.normalise.run(list(messages))
+        order = sorted(range(len(normalised.events)),
+                       key=lambda i: (normalised.events[i].occurred_at, normalised.events[i].event_id))
+        total = PipelineResult(deadletters=list(normalised.deadletters))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            total.extend(self.decide_batch(Normalised(
+                events=[normalised.events[i] for i in chunk], encoded=[normalised.encoded[i] for i in chunk],
+            )))
+        return total
 
     def run(self, messages: Iterable[RawMessage], batch_size: int = 500) -> PipelineResult:
         """Push a whole stream through, batch by batch."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from engine.feedback.outcomes import OutcomeSource
 from engine.ingest.files import NOT_TRAFFIC, file_format, read_file
 from engine.ingest.files import UnknownFormat as UnknownFormat
 from engine.messages import RawMessage
@@ -59,9 +60,11 @@ def replay_files(
     fmt: str | None = None,
     skipped: list[Path] | None = None,
     keep_links: bool = False,
+    outcomes: OutcomeSource | None = None,
 ) -> PipelineResult:
-    """Every stage over every message of the files, in file order. Watchlist files among
-    them are screened against, on top of the configured lists."""
+    """Every stage over every message of the files, in file order; with ``outcomes``,
+    in the order the events happened, learning from the outcomes as they come due.
+    Watchlist files among them are screened against, on top of the configured lists."""
     files = list(files)
     lists = watchlist_files(files) if fmt is None else []
     if lists:
@@ -69,6 +72,8 @@ def replay_files(
             update={"watchlists": [*settings.screening.watchlists, *map(str, lists)]}
         )
         settings = settings.model_copy(update={"screening": screening})
-    return Pipeline(settings, keep_links).run(
-        read_messages(files, fmt, skipped), batch_size=settings.worker.batch_size
-    )
+    pipeline = Pipeline(settings, keep_links, outcomes)
+    messages = read_messages(files, fmt, skipped)
+    if outcomes is not None:
+        return pipeline.run_in_time_order(messages, batch_size=settings.worker.batch_size)
+    return pipeline.run(messages, batch_size=settings.worker.batch_size)

@@ -147,6 +147,28 @@ class PrivacySettings(BaseModel):
     )
 
 
+class ModelSettings(BaseModel):
+    """The River models (models/, engine/score/model.py): roles, seed, learning."""
+
+    enabled: bool = Field(default=True, description="Score events with the models at all.")
+    roles: dict[str, Literal["champion", "challenger", "off"]] = Field(
+        default_factory=dict, description="Role overrides by model id; a model file gives the default."
+    )
+    seed: int = Field(default=1, description="Seeds every model: the same traffic learns the same model.")
+    min_outcomes: int = Field(
+        default=30, ge=0,
+        description="Outcomes the champion yield model learns before its estimate ranks alerts.",
+    )
+    checkpoint_every: int = Field(
+        default=5_000, ge=1, description="Events between checkpoints of a partition's anomaly models.",
+    )
+    signing_key: SecretStr = Field(
+        default=SecretStr("gatehound-demo-model-key"),
+        description="Key of the HMAC on saved model state; a checkpoint that fails it is not loaded. "
+        "The default is for demos and tests only.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of the engine. Frozen: build a new one to change anything."""
 
@@ -162,6 +184,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     privacy: PrivacySettings = PrivacySettings()
     screening: ScreeningSettings = ScreeningSettings()
+    models: ModelSettings = ModelSettings()
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-rule config overrides, by rule id."
     )

@@ -9,6 +9,8 @@ from pydantic import AwareDatetime, Field
 from schemas.common import Record
 
 RuleStatus = Literal["live", "shadow", "off"]
+ModelRole = Literal["champion", "challenger", "off"]
+ModelKind = Literal["anomaly", "yield"]
 Severity = Literal["low", "medium", "high"]
 Mode = Literal["passenger", "freight", "vessel"]
 EvidenceValue = str | int | float | bool | None
@@ -25,6 +27,24 @@ class Finding(Record):
     evidence: dict[str, EvidenceValue] = Field(default_factory=dict)
 
 
+class Contribution(Record):
+    """How much one input moved a model's score: the score minus the score without it."""
+
+    feature: str = Field(max_length=120, description="A feature name, never a personal value.")
+    effect: float
+
+
+class ModelScore(Record):
+    """One model's score of one event, with the inputs that moved it most."""
+
+    model_id: str
+    model_version: str = Field(description="The model file's version and how many examples it has learned.")
+    kind: ModelKind
+    role: ModelRole = Field(description="A challenger is scored and recorded, never used for a decision.")
+    score: float = Field(ge=0.0, le=1.0, description="Anomaly: how unusual; yield: chance of a find.")
+    top_features: tuple[Contribution, ...] = ()
+
+
 class Score(Record):
     """The score record for EVERY event: the audit trail of decisions."""
 
@@ -38,6 +58,11 @@ class Score(Record):
     final_score: float = Field(ge=0.0, le=1.0, description="Combined score of the live findings.")
     severity: Severity | None = None
     alert_id: str | None = Field(default=None, description="Set when this score raised an alert.")
+    model_scores: tuple[ModelScore, ...] = Field(default=(), description="Champion and challenger models.")
+    yield_estimate: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="The champion yield model's chance of a find, once it has learned enough.",
+    )
 
 
 class Alert(Record):
@@ -57,5 +82,11 @@ class Alert(Record):
     )
     priority: float = Field(
         default=0.0, ge=0.0, le=100.0,
-        description="Severity weighted by how soon the arrival is (engine/alert/priority.py): higher first.",
+        description="Severity (or the learned chance of a find) weighted by how soon the arrival is "
+                    "(engine/alert/priority.py): higher first.",
+    )
+    model_scores: tuple[ModelScore, ...] = ()
+    yield_estimate: float | None = Field(default=None, ge=0.0, le=1.0)
+    features: dict[str, float] = Field(
+        default_factory=dict, description="The models' inputs as scored: joined with the outcome to learn."
     )

@@ -10,21 +10,33 @@ from schemas import Alert, Score
 
 
 def explain(score: Score, titles: Mapping[str, str]) -> str:
-    """One sentence per live finding, strongest first: the rule's title, then the detail."""
+    """One sentence per live finding, strongest first: the rule's title, then the detail;
+    then what the champion models made of the event, with the inputs that moved them."""
     live = sorted((f for f in score.findings if f.status == "live"), key=lambda f: -f.score)
     parts = [
         f"{titles.get(f.rule_id, f.rule_id).rstrip('.')}: {f.detail} (score {f.score:.2f})"
         for f in live
     ]
+    for m in score.model_scores:
+        if m.role != "champion":
+            continue
+        what = "Unusual for its mode" if m.kind == "anomaly" else "Learned chance of a find"
+        why = ", ".join(f"{c.feature} {c.effect:+.2f}" for c in m.top_features)
+        used = "" if m.kind == "anomaly" or score.yield_estimate is not None else ", still learning: not used"
+        moved = f"; most moved by {why}" if why else ""
+        parts.append(f"{what} ({m.model_id}): {m.score:.2f}{used}{moved}")
     return " ".join(f"{p}." if not p.endswith(".") else p for p in parts)
 
 
 def build_alerts(
-    scores: Sequence[Score], titles: Mapping[str, str], arrivals: Mapping[str, datetime | None] | None = None
+    scores: Sequence[Score], titles: Mapping[str, str], arrivals: Mapping[str, datetime | None] | None = None,
+    features: Mapping[str, Mapping[str, float]] | None = None,
 ) -> list[Alert]:
     """An alert for each score record that carries an alert id, in input order, with its
-    priority from the arrival of its event (``arrivals``, by event id)."""
+    priority from the arrival of its event (``arrivals``, by event id) and the yield
+    models' inputs it was scored on (``features``, by event id)."""
     arrivals = arrivals or {}
+    features = features or {}
     alerts = []
     for score in scores:
         if score.alert_id is None or score.severity is None:
@@ -42,7 +54,11 @@ def build_alerts(
                 explanation=explain(score, titles),
                 raised_at=score.received_at,
                 arrives_at=arrivals.get(score.event_id),
-                priority=priority(score.severity, arrivals.get(score.event_id), score.received_at),
+                priority=priority(score.severity, arrivals.get(score.event_id), score.received_at,
+                                  score.yield_estimate),
+                model_scores=score.model_scores,
+                yield_estimate=score.yield_estimate,
+                features=dict(features.get(score.event_id, {})),
             )
         )
     return alerts

@@ -7,10 +7,12 @@ whatever their severities' order. So:
 
     priority = 100 × weight(severity) × urgency(hours from the alert to the arrival)
 
-with weights high 1.0, medium 0.6, low 0.3, and urgency 1 up to an hour before arrival,
-then ``URGENCY_HALF_LIFE_H / (URGENCY_HALF_LIFE_H + hours - 1)``: one half six hours
-later, about 0.08 three days out. An arrival already past counts as now (the person or
-goods may still be in the hall); an unknown one (a position report, a link alert)
+with weights high 1.0, medium 0.6, low 0.3 (once the champion yield model has learned
+enough, the weight is the mean of the severity's and its chance of a find), and
+urgency 1 up to an hour before arrival, then
+``URGENCY_HALF_LIFE_H / (URGENCY_HALF_LIFE_H + hours - 1)``: one half six hours later,
+about 0.08 three days out. An arrival already past counts as now (the person or goods
+may still be in the hall); an unknown one (a position report, a link alert)
 gets ``UNKNOWN_URGENCY``. The time is the alert's own (when its event was received),
 not the clock's, so a replay gives the same priorities.
 """
@@ -46,6 +48,12 @@ def urgency(arrives_at: datetime | None, at: datetime) -> float:
     return URGENCY_HALF_LIFE_H / (URGENCY_HALF_LIFE_H + hours - 1)
 
 
-def priority(severity: str, arrives_at: datetime | None, at: datetime) -> float:
-    """The alert's priority, 0-100 (higher first)."""
-    return round(100 * WEIGHTS.get(severity, 0.3) * urgency(arrives_at, at), 2)
+def priority(
+    severity: str, arrives_at: datetime | None, at: datetime, yield_estimate: float | None = None
+) -> float:
+    """The alert's priority, 0-100 (higher first). Once the yield model is trusted, its
+    chance of a find counts as much as the severity."""
+    weight = WEIGHTS.get(severity, 0.3)
+    if yield_estimate is not None:
+        weight = (weight + yield_estimate) / 2
+    return round(100 * weight * urgency(arrives_at, at), 2)

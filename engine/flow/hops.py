@@ -281,13 +281,13 @@ class DecideHop:
                 state = self.tracks.get(partition, key)
                 if state is not None:
                     known[key] = state
-            scored = self.scorer.score_batch(out.enriched, known)
+            scored = self.scorer.score_batch(out.enriched, known, out.partitions)
             for key, state in scored.track_updates.items():
                 out.changelog.append(self.tracks.put(partition_of[key], key, state))
         out.scores = scored.scores
         with timed("alert"):
             arrivals = {e.event.event_id: arrival_of(e.event) for e in out.enriched}
-            out.alerts = build_alerts(scored.scores, self.titles, arrivals)
+            out.alerts = build_alerts(scored.scores, self.titles, arrivals, scored.features)
         with timed("link_out"):
             for e, sc in zip(out.enriched, out.scores, strict=True):
                 out.links.extend(link_records(e.event, sc.received_at, sc.alert_id is not None))

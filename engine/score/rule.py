@@ -22,7 +22,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -115,14 +115,27 @@ def rule(
     """Register a rule function. Refuses rules without a docstring or that read protected data."""
 
     def register(func: RuleFunc) -> RuleFunc:
-        spec = make_spec(func, id=id, version=version, modes=modes, status=status, config=config)
-        existing = REGISTRY.get(spec.id)
-        if existing is not None and existing.module != spec.module:
-            raise ConfigError(f"rule id {spec.id} is defined twice ({existing.module}, {spec.module})")
-        REGISTRY[spec.id] = spec
+        register_once(REGISTRY, make_spec(func, id=id, version=version, modes=modes, status=status,
+                                          config=config), "rule")
         return func
 
     return register
+
+
+class _Registered(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+
+
+def register_once(registry: dict[str, Any], spec: _Registered, what: str) -> None:
+    """Add a rule's or model's spec to its registry; one id in two modules is refused
+    (the same module imported again just replaces its own)."""
+    existing = registry.get(spec.id)
+    if existing is not None and existing.module != spec.module:
+        raise ConfigError(f"{what} id {spec.id} is defined twice ({existing.module}, {spec.module})")
+    registry[spec.id] = spec
 
 
 def make_spec(
@@ -135,38 +148,55 @@ def make_spec(
     config: type[BaseModel],
 ) -> RuleSpec:
     """Check a rule function and describe it; raise ConfigError on anything unfit to run."""
-    where = f"{func.__module__}.{getattr(func, '__qualname__', func)}"
-    if not _ID.match(id):
-        raise ConfigError(f"{where}: rule id {id!r} must be snake_case, 3-64 chars")
-    mode_set = frozenset(modes)
-    if not mode_set or not mode_set <= _MODES:
-        raise ConfigError(f"{where}: modes must be a non-empty subset of {sorted(_MODES)}")
+    checked = check_component(func, "rule", id, modes)
     if status not in ("live", "shadow", "off"):
-        raise ConfigError(f"{where}: status must be live, shadow or off")
-    doc = inspect.getdoc(func)
-    if not doc or not doc.strip():
-        raise ConfigError(f"{where}: a rule needs a docstring; it is the officer's explanation")
-    read = protected_names_read(func)
-    if read:
-        raise ConfigError(
-            f"{where}: rules may not read protected characteristics ({', '.join(sorted(read))})"
-        )
+        raise ConfigError(f"{checked.where}: status must be live, shadow or off")
     try:
         config()
     except ValidationError as exc:
-        raise ConfigError(f"{where}: Config must build from its defaults: {exc}") from None
-    title, _, rest = doc.partition("\n")
+        raise ConfigError(f"{checked.where}: Config must build from its defaults: {exc}") from None
     return RuleSpec(
         id=id,
         version=str(version),
         status=status,
-        modes=mode_set,
+        modes=checked.modes,
         config_class=config,
         func=func,
-        title=title.strip(),
-        explanation=" ".join(rest.split()) or title.strip(),
+        title=checked.title,
+        explanation=checked.explanation,
         module=func.__module__,
     )
+
+
+class Checked(NamedTuple):
+    """What every rule or model function must have, checked: where it is, its modes,
+    and the title and explanation its docstring gives."""
+
+    where: str
+    modes: frozenset[str]
+    title: str
+    explanation: str
+
+
+def check_component(func: Callable[..., Any], what: str, id: str, modes: Iterable[str]) -> Checked:
+    """The checks rules and models share: a snake_case id, known modes, a docstring for
+    officers, no protected characteristic read. ConfigError naming the function otherwise."""
+    where = f"{func.__module__}.{getattr(func, '__qualname__', func)}"
+    if not _ID.match(id):
+        raise ConfigError(f"{where}: {what} id {id!r} must be snake_case, 3-64 chars")
+    mode_set = frozenset(modes)
+    if not mode_set or not mode_set <= _MODES:
+        raise ConfigError(f"{where}: modes must be a non-empty subset of {sorted(_MODES)}")
+    doc = inspect.getdoc(func)
+    if not doc or not doc.strip():
+        raise ConfigError(f"{where}: a {what} needs a docstring; it is the officer's explanation")
+    read = protected_names_read(func)
+    if read:
+        raise ConfigError(
+            f"{where}: {what}s may not read protected characteristics ({', '.join(sorted(read))})"
+        )
+    title, _, rest = doc.partition("\n")
+    return Checked(where, mode_set, title.strip(), " ".join(rest.split()) or title.strip())
 
 
 def protected_names_read(func: Callable[..., Any]) -> set[str]:

@@ -76,7 +76,7 @@ from engine.simulate.traffic import (
     TrafficGenerator,
     _round_to_five_minutes,
 )
-from schemas import FreightEvent, PassengerEvent, VesselEvent, stable_id
+from schemas import Event, FreightEvent, PassengerEvent, VesselEvent, stable_id
 from schemas.codes import luhn_check_digit
 from schemas.passenger import Address, Booking, Flight, TravelDocument, Traveller
 from schemas.vessel import Position
@@ -153,13 +153,51 @@ class Case:
     entities: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, str]] = field(default_factory=list)
     expect: list[dict[str, str]] = field(default_factory=list)
+    #: Whether examining it would find something (see ``contraband_chance``).
+    contraband: bool = True
 
     def to_json(self) -> bytes:
         """One line of truth.jsonl."""
         return orjson.dumps({
             "case_id": self.case_id, "kind": self.kind, "description": self.description,
             "entities": self.entities, "messages": self.messages, "expect": self.expect,
+            "contraband": self.contraband,
         }, option=orjson.OPT_SORT_KEYS)
+
+
+#: Where a courier's journey starting makes a late cash booking likelier to hide something.
+COURIER_JOURNEYS = frozenset(COURIER_ORIGINS)
+#: Countries of dispatch whose odd declared values more often hide something.
+MISDECLARING_DISPATCH = frozenset({"IN", "TR", "VN"})
+
+
+def contraband_chance(kind: str, event: Event) -> float:
+    """How likely an event that carries a single-event signal hides something.
+
+    Planted cases always do; a background signal mostly does not (a late cash booking
+    is usually a late traveller), more often under conditions a model can learn from
+    the event and an officer's outcomes, but no rule tests: a courier's journey from a
+    source airport, travelling alone with one bag or none; an odd value on goods from
+    some countries of dispatch, or by air; a fishing boat going silent. The shares are
+    made up for the simulation, not taken from real seizure figures.
+    """
+    if isinstance(event, PassengerEvent):
+        if kind != "late_cash_booking":
+            return 0.03
+        booking = event.booking
+        journey = {event.flight.departure_airport, *event.route[:1]}
+        chance = 0.04 + 0.45 * bool(journey & COURIER_JOURNEYS)
+        if booking is not None:
+            chance += 0.2 * (not booking.co_travellers) + 0.2 * ((booking.bags or 0) <= 1)
+        return chance
+    if isinstance(event, FreightEvent):
+        if kind != "misdeclared_consignment":
+            return 0.08
+        return 0.05 + 0.5 * (event.consignor.country in MISDECLARING_DISPATCH) + 0.25 * (
+            event.mode_of_transport == "air")
+    if kind == "ais_gap":
+        return 0.08 + 0.55 * (event.ship_type == 30)
+    return 0.03
 
 
 @dataclass
@@ -468,7 +506,8 @@ class FeedSimulator:
         )
         if document.expiry is not None and document.expiry < flight.scheduled_arrival.date():
             self._case("expired_document", "travel document expired before arrival",
-                       {"flight": _flight_ref(flight)}, [{"mode": "passenger", "event_id": event.event_id}])
+                       {"flight": _flight_ref(flight)}, [{"mode": "passenger", "event_id": event.event_id}],
+                       signal=event)
         return event
 
     def _signals(
@@ -482,20 +521,27 @@ class FeedSimulator:
         ref = _flight_ref(flight)
         if document.expiry is not None and document.expiry < flight.scheduled_arrival.date():
             self._case("expired_document", "travel document expired before arrival",
-                       {"flight": ref}, expect)
+                       {"flight": ref}, expect, signal=pnr_event)
         hours = (flight.scheduled_departure - booking.booked_at).total_seconds() / 3600
         if booking.payment_type == "cash" and hours < 24:
             self._case("late_cash_booking", "booked hours before departure and paid cash",
-                       {"flight": ref, "record_locator": booking.record_locator}, expect[:1])
+                       {"flight": ref, "record_locator": booking.record_locator}, expect,
+                       signal=pnr_event)
 
     # -- planting --
 
     def _case(
         self, kind: str, description: str, entities: dict[str, Any],
-        expect: list[dict[str, str]] | None = None,
+        expect: list[dict[str, str]] | None = None, signal: Event | None = None,
     ) -> Case:
+        """Record a case. A background ``signal`` (an event a single-event rule flags)
+        hides something by ``contraband_chance``, drawn apart from the traffic's own
+        randomness so the traffic's bytes do not depend on it."""
         case = Case(f"case-{len(self.cases) + 1:06d}", kind, description, entities, [],
                     list(expect or []))
+        if signal is not None:
+            draw = random.Random(f"{self.seed}:{case.case_id}:contraband").random()
+            case.contraband = draw < contraband_chance(kind, signal)
         self.cases.append(case)
         return case
 
@@ -639,10 +685,10 @@ class FeedSimulator:
             event = plan.apply(event)
         elif odd:
             self._case("misdeclared_consignment", "declared value far outside its HS band",
-                       {"declaration_id": declaration_id}, expect)
+                       {"declaration_id": declaration_id}, expect, signal=event)
         if plan is None and bad and doc["mode_of_transport"] == "sea":
             self._case("invalid_or_reused_container", "container number fails its check digit",
-                       {"declaration_id": declaration_id, "how": "check_digit"}, expect)
+                       {"declaration_id": declaration_id, "how": "check_digit"}, expect, signal=event)
         value = declaration_bytes(declaration_from_event(event))
         return [FeedMessage("declaration", TOPIC_OF["declaration"], declaration_id.encode(), value, 1)]
 
@@ -658,7 +704,7 @@ class FeedSimulator:
             kind = "ais_gap" if plant == "gap" else "implausible_track"
             self._case(kind, {"gap": "AIS silent for hours", "speed": "impossible reported speed",
                               "jump": "position jumps impossibly far"}[plant],
-                       {"mmsi": event.mmsi}, [{"mode": "vessel", "key": f"mmsi:{event.mmsi}"}])
+                       {"mmsi": event.mmsi}, [{"mode": "vessel", "key": f"mmsi:{event.mmsi}"}], signal=event)
         return [self._ais(event)]
 
     def _ais(self, event: VesselEvent) -> FeedMessage:

@@ -72,8 +72,11 @@ def test_outcomes_are_drawn_from_the_truth_per_alert(simulation: Simulation) -> 
     results = {o.result for o in outcomes}
     assert {"arrest", "seizure"} & results and all(o.recorded_by.startswith("sim-officer-") for o in outcomes)
     report, _ = backtest(files, {}, truth, outcomes)
-    cash = report.as_dict()["rules"]["passenger_late_cash_booking"]
-    assert cash["interventions"] > 0 and cash["yield_per_100"] > 50 and cash["nugatory_rate"] < 0.5
+    rules = report.as_dict()["rules"]
+    courier, expiry = rules["cross_courier_network"], rules["passenger_document_expiry"]
+    assert courier["interventions"] > 0 and courier["yield_per_100"] > 50 and courier["nugatory_rate"] < 0.5
+    # An expired passport is a real finding but seldom hides anything (3 % in the simulation).
+    assert expiry["interventions"] > 0 and expiry["nugatory_rate"] > 0.5
 
 
 def test_link_and_network_rules_are_live_or_off() -> None:

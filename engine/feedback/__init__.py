@@ -1,0 +1,1 @@
+"""Feedback: outcomes of interventions come back and teach the models."""

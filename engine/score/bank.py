@@ -1,0 +1,145 @@
+"""The models of one scorer, their scores, their learning and their saved state.
+
+- Anomaly models learn from traffic: one set per (partition, mode), so a partition's
+  models see the same events in the same order whichever worker owns it. Each
+  event is scored first, then learned (score before learn). What an event was
+  scored is remembered (the newest ``REMEMBER`` events per partition), so an event
+  delivered again gets the same model scores and is not learned twice.
+- Yield models learn from outcomes, which arrive hours after the alert: they score
+  alerted events, and ``learn_outcome`` teaches them with the features the alert was
+  scored on (engine/feedback/learner.py does the join). Until the champion has
+  learned ``min_outcomes`` examples its estimate is not used.
+
+State is saved as a pickle with an HMAC (``models.signing_key``): a checkpoint that
+fails the check is refused rather than unpickled, since unpickling runs code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import pickle
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.errors import ConfigError
+from engine.score.model import LiveModel, ModelSpec, load_models
+from engine.settings import ModelSettings
+from schemas.decision import ModelRole, ModelScore
+
+_MAC_BYTES = 32
+#: Events per partition whose model scores are kept for redeliveries.
+REMEMBER = 20_000
+
+#: What an event was scored: model scores, the yield estimate, the yield inputs.
+Remembered = tuple[tuple[ModelScore, ...], float | None, dict[str, float] | None]
+
+
+class ModelBank:
+    """Anomaly models per (partition, mode) and the yield models, built from their files."""
+
+    def __init__(self, settings: ModelSettings, specs: Mapping[str, ModelSpec] | None = None) -> None:
+        self.settings = settings
+        specs = load_models() if specs is None else specs
+        unknown = sorted(set(settings.roles) - set(specs))
+        if unknown:
+            raise ConfigError(f"models.roles names unknown model(s): {', '.join(unknown)}")
+        roles: dict[str, ModelRole] = {i: settings.roles.get(i, s.role) for i, s in specs.items()}
+        self._anomaly_specs = [s for s in specs.values() if s.kind == "anomaly" and roles[s.id] != "off"]
+        self._roles = roles
+        self.anomaly: dict[tuple[int, str], list[LiveModel]] = {}
+        self.scored: dict[int, OrderedDict[str, Remembered]] = {}
+        self.yields = [
+            LiveModel(s, roles[s.id], settings.seed)
+            for s in specs.values() if s.kind == "yield" and roles[s.id] != "off"
+        ]
+        champions = [m for m in self.yields if m.role == "champion"]
+        if len(champions) > 1:
+            names = ", ".join(m.spec.id for m in champions)
+            raise ConfigError(f"more than one champion yield model: {names}")
+        self.champion = champions[0] if champions else None
+
+    def _anomaly_models(self, partition: int, mode: str) -> list[LiveModel]:
+        models = self.anomaly.get((partition, mode))
+        if models is None:
+            models = self.anomaly[(partition, mode)] = [
+                LiveModel(s, self._roles[s.id], self.settings.seed)
+                for s in self._anomaly_specs if mode in s.modes
+            ]
+        return models
+
+    def recall(self, partition: int, event_id: str) -> Remembered | None:
+        """What an event of this partition was scored before, if it was."""
+        seen = self.scored.get(partition)
+        return None if seen is None else seen.get(event_id)
+
+    def remember(self, partition: int, event_id: str, scored: Remembered) -> None:
+        """Keep what an event was scored, for a redelivery."""
+        seen = self.scored.setdefault(partition, OrderedDict())
+        seen[event_id] = scored
+        if len(seen) > REMEMBER:
+            seen.popitem(last=False)
+
+    def score_traffic(
+        self, partition: int, mode: str, x: dict[str, float], explain: bool
+    ) -> list[ModelScore]:
+        """Score an event with its partition's anomaly models, then teach them the event."""
+        out = []
+        for m in self._anomaly_models(partition, mode):
+            out.append(m.model_score(x, explain))
+            m.learn(x)
+        return out
+
+    def score_yield(self, x: dict[str, float]) -> tuple[list[ModelScore], float | None]:
+        """Every yield model's score of an alerted event, and the champion's estimate
+        (None until it has learned enough to be used)."""
+        scores = [m.model_score(x, explain=m.role == "champion") for m in self.yields]
+        estimate = None
+        if self.champion is not None and self.champion.learned >= self.settings.min_outcomes:
+            estimate = next(s.score for s in scores if s.model_id == self.champion.spec.id)
+        return scores, estimate
+
+    def learn_outcome(self, x: dict[str, float], found: bool) -> None:
+        """Teach every yield model one outcome."""
+        for m in self.yields:
+            m.learn(x, found)
+
+    # -- saved state --
+
+    def _sign(self, body: bytes) -> bytes:
+        key = self.settings.signing_key.get_secret_value().encode("utf-8")
+        return hmac.new(key, body, hashlib.sha256).digest()
+
+    def dump(self, partitions: Sequence[int] | None = None, yields: bool = True) -> bytes:
+        """Signed state: the anomaly models of ``partitions`` (all when None), and the yield models."""
+        state: dict[str, Any] = {
+            "anomaly": {
+                key: [(m.spec.id, m.learned, m.estimator) for m in models]
+                for key, models in self.anomaly.items() if partitions is None or key[0] in partitions
+            },
+            "scored": {p: seen for p, seen in self.scored.items() if partitions is None or p in partitions},
+            "yield": [(m.spec.id, m.learned, m.estimator) for m in self.yields] if yields else None,
+        }
+        body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        return self._sign(body) + body
+
+    def load(self, saved: bytes) -> None:
+        """Take saved state in (see ``dump``); models it does not name keep theirs."""
+        mac, body = saved[:_MAC_BYTES], saved[_MAC_BYTES:]
+        if not hmac.compare_digest(mac, self._sign(body)):
+            raise ConfigError("saved model state fails its signature check (another key, or altered)")
+        state = pickle.loads(body)  # signed by us, checked above
+        for key, saved_models in state["anomaly"].items():
+            models = self._anomaly_models(*key)
+            _restore(models, saved_models)
+        self.scored.update(state["scored"])
+        if state["yield"] is not None:
+            _restore(self.yields, state["yield"])
+
+
+def _restore(models: Sequence[LiveModel], saved: Sequence[tuple[str, int, Any]]) -> None:
+    by_id = {model_id: (learned, estimator) for model_id, learned, estimator in saved}
+    for m in models:
+        if m.spec.id in by_id:
+            m.learned, m.estimator = by_id[m.spec.id]

@@ -1,0 +1,1 @@
+"""Model files: one River model per file, registered with ``@model`` (engine/score/model.py)."""
