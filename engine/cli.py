@@ -122,11 +122,12 @@ def worker(
     ] = None,
     hops: Annotated[
         str | None,
-        typer.Option(help="Comma-separated hops to run: normalise,decide,link,network (default all)."),
+        typer.Option(help="Comma-separated hops to run: normalise,decide,link,network,feedback "
+                          "(default all)."),
     ] = None,
 ) -> None:
-    """Run one stream worker (normalise, enrich, score, alert; link, network) against a
-    Kafka cluster.
+    """Run one stream worker (normalise, enrich, score, alert; link, network; feedback,
+    which learns from outcomes) against a Kafka cluster.
 
     Start more workers with the same app id to scale out: Kafka partitions are the
     unit of parallelism, and each hop is its own consumer group. `--hops link,network`

@@ -93,6 +93,17 @@ MODEL_AUC = Gauge(
     "outcomes of its latest labelled alerts.",
     ["model"],
 )
+MODEL_PRECISION_AT_BUDGET = Gauge(
+    "gatehound_model_precision_at_budget",
+    "Of a yield model's latest labelled alerts, the share of finds among the ones it scored "
+    "highest, as many as the daily intervention budget (models.daily_budget).",
+    ["model"],
+)
+RULE_OUTCOMES = Counter(
+    "gatehound_rule_outcomes_total",
+    "Outcomes of examined alerts a rule contributed to, by result: yield and nugatory rate per rule.",
+    ["rule", "result"],
+)
 MODEL_DRIFT = Counter(
     "gatehound_model_drift_total",
     "Changes ADWIN detected in a yield model's error on new outcomes: the world moved.",

@@ -40,13 +40,16 @@ class TopicSettings(BaseModel):
         """Every topic the engine reads or writes, in flow order."""
         bases = [f"raw.{m}" for m in MODES] + [f"events.{m}" for m in MODES]
         bases += ["events.enriched", "links", "network", "features", "scores", "alerts", "outcomes",
-                  "deadletter", "audit", "watchlists"]
+                  "models", "deadletter", "audit", "watchlists"]
         return [self.name(b) for b in bases]
 
 
-Hop = Literal["normalise", "decide", "link", "network"]
+Hop = Literal["normalise", "decide", "link", "network", "feedback"]
 #: The hops of a worker, in flow order.
-HOPS: tuple[Hop, ...] = ("normalise", "decide", "link", "network")
+HOPS: tuple[Hop, ...] = ("normalise", "decide", "link", "network", "feedback")
+#: Topics with one partition whatever ``topics.partitions`` says: outcomes are few, and
+#: one learner must see them all (engine/feedback/hop.py).
+SINGLE_PARTITION: tuple[str, ...] = ("outcomes",)
 
 
 class WorkerSettings(BaseModel):
@@ -158,6 +161,11 @@ class ModelSettings(BaseModel):
     min_outcomes: int = Field(
         default=30, ge=0,
         description="Outcomes the champion yield model learns before its estimate ranks alerts.",
+    )
+    daily_budget: int = Field(
+        default=40, ge=1,
+        description="Interventions a day the operations centre can make: the precision the "
+                    "yield models are compared on is among this many best-scored alerts.",
     )
     checkpoint_every: int = Field(
         default=5_000, ge=1, description="Events between checkpoints of a partition's anomaly models.",

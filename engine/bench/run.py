@@ -48,7 +48,7 @@ TARGETS = {
 
 
 #: Which hops each worker of the split layout runs.
-SPLIT = (("normalise", "decide"), ("link", "network"))
+SPLIT = (("normalise", "decide", "feedback"), ("link", "network"))
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,34 @@ found is not, not examined teaches nothing. Each alert is learned once, however 
 its alert or outcome is delivered, so at-least-once delivery cannot teach twice.
 
 While learning it keeps, per yield model, the scores it gave before learning and the
-outcomes that followed: a rolling AUC over the latest ``window`` of them, and an
-ADWIN detector on the model's error, whose detections count as drift.
+outcomes that followed: over the latest ``window`` of them a rolling AUC and the
+precision at the daily budget (finds among the ``models.daily_budget`` best scored),
+champion and challenger alike, and an ADWIN detector on the model's error, whose
+detections count as drift. Each outcome also counts for the rules behind its alert.
+
+``dump`` seals the yield models with what the learner must not forget across a
+restart (the alerts learned, outcomes still waiting for their alert, the metrics'
+windows); the alerts' features are not in it: they come back from the ``alerts``
+topic.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from typing import Any
 
 from river import drift
 
-from engine.metrics import MODEL_AUC, MODEL_DRIFT, MODEL_LEARNED, OUTCOMES
-from engine.score.bank import ModelBank
+from engine.metrics import (
+    MODEL_AUC,
+    MODEL_DRIFT,
+    MODEL_LEARNED,
+    MODEL_PRECISION_AT_BUDGET,
+    OUTCOMES,
+    RULE_OUTCOMES,
+)
+from engine.score.bank import ModelBank, seal, unseal
 from schemas import Alert, Outcome
 
 FOUND = ("seizure", "arrest")
@@ -30,6 +45,14 @@ FOUND = ("seizure", "arrest")
 class _Scored:
     features: dict[str, float]
     scores: dict[str, float]
+
+
+def precision_at(pairs: deque[tuple[float, bool]] | list[tuple[float, bool]], budget: int) -> float | None:
+    """Finds among the ``budget`` best-scored (ties by order of arrival); None when empty."""
+    if not pairs:
+        return None
+    chosen = sorted(enumerate(pairs), key=lambda p: (-p[1][0], p[0]))[:budget]
+    return sum(found for _, (_, found) in chosen) / len(chosen)
 
 
 def rolling_auc(pairs: deque[tuple[float, bool]] | list[tuple[float, bool]]) -> float | None:
@@ -58,7 +81,7 @@ class Learner:
         self.keep_alerts = keep_alerts
         self._scored: OrderedDict[str, _Scored] = OrderedDict()
         self._waiting: dict[str, bool] = {}
-        self.learned: set[str] = set()
+        self.learned: OrderedDict[str, None] = OrderedDict()
         self.history: dict[str, deque[tuple[float, bool]]] = {}
         self._adwin: dict[str, drift.ADWIN] = {}
         self.drifts: dict[str, int] = {}
@@ -104,9 +127,43 @@ class Learner:
                 auc = rolling_auc(pairs)
                 if auc is not None:
                     MODEL_AUC.labels(model=model_id).set(auc)
+                at_budget = precision_at(pairs, self.bank.settings.daily_budget)
+                if at_budget is not None:
+                    MODEL_PRECISION_AT_BUDGET.labels(model=model_id).set(at_budget)
             MODEL_LEARNED.labels(model=model_id).inc()
+        result = "find" if found else "nothing_found"
+        for name in scored.features:
+            if name.startswith("rule:"):
+                RULE_OUTCOMES.labels(rule=name.removeprefix("rule:"), result=result).inc()
         self.bank.learn_outcome(scored.features, found)
-        self.learned.add(alert_id)
+        self.learned[alert_id] = None
+        while len(self.learned) > self.keep_alerts:
+            self.learned.popitem(last=False)
+
+    @property
+    def waiting(self) -> int:
+        """Outcomes waiting for their alert."""
+        return len(self._waiting)
+
+    def dump(self) -> bytes:
+        """The yield models and the learner's memory, sealed (see the module docstring)."""
+        state: dict[str, Any] = {
+            "bank": self.bank.state(keys=[], yields=True),
+            "learned": list(self.learned), "waiting": dict(self._waiting),
+            "history": {k: list(v) for k, v in self.history.items()},
+            "adwin": self._adwin, "drifts": dict(self.drifts),
+        }
+        return seal(state, self.bank.settings)
+
+    def load(self, saved: bytes) -> None:
+        """Carry on from a ``dump``."""
+        state = unseal(saved, self.bank.settings)
+        self.bank.apply(state["bank"])
+        self.learned = OrderedDict.fromkeys(state["learned"])
+        self._waiting = dict(state["waiting"])
+        self.history = {k: deque(v, maxlen=self.window) for k, v in state["history"].items()}
+        self._adwin = state["adwin"]
+        self.drifts = dict(state["drifts"])
 
     def auc(self, model_id: str) -> float | None:
         """A yield model's rolling AUC (see the module docstring)."""

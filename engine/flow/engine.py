@@ -1,41 +1,53 @@
-"""HotPath: the producer, the four batch loops (normalise, decide, link, network), their
-state stores and the watchlist follower of one worker."""
+"""HotPath: the producer, the batch loops (normalise, decide, link, network, feedback),
+their state stores, and the followers of one worker: watchlists and yield models for
+the decide hop, alerts for the feedback hop's learner."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from engine.broker import assign_all, ensure_topics, metadata_ready
 from engine.enrich.screening import WatchlistSource
+from engine.errors import ConfigError
+from engine.feedback.hop import YIELD_KEY, FeedbackHop, read_latest
+from engine.feedback.learner import Learner
 from engine.flow.hops import (
     DecideHop,
     NormaliseHop,
+    anomaly_store,
     booking_store,
     state_changelogs,
     track_store,
 )
-from engine.flow.loop import BatchLoop
+from engine.flow.loop import BatchLoop, OutRecord
 from engine.link.features import NetworkHop, network_store
 from engine.link.hop import LinkHop, link_store
 from engine.logs import get_logger
 from engine.metrics import BROKER_UP, LOOP_FAILURES
-from engine.settings import MODES, Settings
+from engine.normalise.stage import mode_of_topic
+from engine.score.bank import ModelBank, unseal
+from engine.settings import MODES, SINGLE_PARTITION, Settings
 
 log = get_logger(__name__)
+
+#: A batch read from a followed topic: (key, value) pairs.
+Records = list[tuple[bytes | None, bytes | None]]
 
 
 async def ensure_app_topics(settings: Settings) -> list[str]:
     """Create what a worker of this app needs and is missing: every topic and the
     changelogs of its state, with the configured partitions. Returns the names created."""
-    return await ensure_topics(
-        settings.kafka.bootstrap_servers,
-        [*settings.topics.all_names(), *state_changelogs(settings)],
-        settings.topics.partitions,
-        settings.topics.replication_factor,
+    single = {settings.topics.name(b) for b in SINGLE_PARTITION}
+    bootstrap, rf = settings.kafka.bootstrap_servers, settings.topics.replication_factor
+    created = await ensure_topics(bootstrap, sorted(single), 1, rf)
+    return created + await ensure_topics(
+        bootstrap,
+        [n for n in [*settings.topics.all_names(), *state_changelogs(settings)] if n not in single],
+        settings.topics.partitions, rf,
     )
 
 
@@ -64,6 +76,11 @@ class HotPath:
                      versions=self.watchlists.describe())
         self.links = link_store(settings)
         self.graphs = network_store(settings)
+        self.anomaly = anomaly_store(settings)
+        self.decide = DecideHop(settings, self.tracks, self.bookings, self.watchlists, self.anomaly)
+        self.feedback: FeedbackHop | None = None
+        if settings.models.enabled and "feedback" in settings.worker.hops:
+            self.feedback = FeedbackHop(settings, Learner(ModelBank(settings.models)))
         group = settings.worker.app_id
         loops = [
             BatchLoop(
@@ -72,8 +89,7 @@ class HotPath:
             ),
             BatchLoop(
                 "decide", settings, [name(f"events.{m}") for m in MODES],
-                f"{group}-decide", DecideHop(settings, self.tracks, self.bookings, self.watchlists),
-                self.producer,
+                f"{group}-decide", self.decide, self.producer,
                 on_assigned=self._restore, on_revoked=self._drop,
             ),
             BatchLoop(
@@ -87,15 +103,49 @@ class HotPath:
                 batch_size=settings.worker.link_batch_size,
             ),
         ]
+        if self.feedback is not None:
+            loops.append(BatchLoop(
+                "feedback", settings, [name("outcomes")], f"{group}-feedback", self.feedback, self.producer,
+                on_assigned=self._restore_learner,
+            ))
         self.loops = [loop for loop in loops if loop.name in settings.worker.hops]
         self.stopping = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
+
+    def _modes(self, tps: list[TopicPartition]) -> list[tuple[int, str]]:
+        out = []
+        for tp in tps:
+            mode = mode_of_topic(tp.topic.removeprefix(self.settings.topics.prefix), "events")
+            if mode is not None:
+                out.append((tp.partition, mode))
+        return out
 
     async def _restore(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
         await self.tracks.restore([tp.partition for tp in assigned if tp.topic == self.vessel_topic], owned)
         await self.bookings.restore(
             [tp.partition for tp in assigned if tp.topic == self.passenger_topic], owned
         )
+        keys = self._modes(assigned)
+        await self.anomaly.restore(sorted({p for p, _ in keys}), owned)
+        if owned():
+            self.decide.models_restored(keys)
+
+    async def _restore_learner(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
+        """The learner carries on from the newest state on ``models``."""
+        assert self.feedback is not None
+        saved = await read_latest(self.settings.kafka.bootstrap_servers, self.settings.topics.name("models"),
+                                  YIELD_KEY)
+        if saved is not None and owned():
+            try:
+                self.feedback.learner.load(saved)
+                log.info("feedback.restored", learned=len(self.feedback.learner.learned))
+            except ConfigError as exc:
+                log.error("feedback.restore_refused", detail=str(exc))
+
+    async def _produce_now(self, records: list[OutRecord]) -> None:
+        for r in records:
+            await self.producer.send_and_wait(r.topic, r.value, key=r.key, partition=r.partition,
+                                              headers=list(r.headers) or None)
 
     async def _restore_links(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
         await self.links.restore([tp.partition for tp in assigned], owned)
@@ -112,49 +162,74 @@ class HotPath:
     async def _drop(self, revoked: list[TopicPartition]) -> None:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])
         self.bookings.drop([tp.partition for tp in revoked if tp.topic == self.passenger_topic])
+        keys = self._modes(revoked)
+        with contextlib.suppress(Exception):  # a checkpoint lost costs some learning, not data
+            await self._produce_now(self.decide.models_released(keys))
+        self.anomaly.drop(sorted({p for p, _ in keys}))
 
     async def start(self) -> None:
         """Start the producer, then each loop as a task, and the broker watch."""
         await self.producer.start()
         self.tasks = [asyncio.create_task(self._guard(loop)) for loop in self.loops]
         self.tasks.append(asyncio.create_task(self._watch_broker()))
-        if "decide" in self.settings.worker.hops:  # the only hop that screens
-            self.tasks.append(asyncio.create_task(self._follow_watchlists()))
+        if "decide" in self.settings.worker.hops:  # the only hop that screens and scores
+            self.tasks.append(asyncio.create_task(self._follow("watchlists", self._take_watchlists, 50_000)))
+            if self.decide.scorer.models is not None:
+                self.tasks.append(asyncio.create_task(self._follow("models", self._take_models)))
+        if self.feedback is not None and "feedback" in self.settings.worker.hops:
+            self.tasks.append(asyncio.create_task(self._follow("alerts", self._take_alerts)))
 
-    async def _follow_watchlists(self) -> None:
-        """Read the ``watchlists`` topic from its start, and keep reading: each change
-        builds a new screener (in a thread, so batches go on meanwhile) that the decide
-        hop takes from its next batch. Every worker reads all of it: no consumer group."""
-        topic = self.settings.topics.name("watchlists")
-        loop = asyncio.get_running_loop()
+    async def _take_models(self, records: Records) -> None:
+        """The newest yield models from ``models``: the decide hop scores with them from its next batch."""
+        newest = [v for k, v in records if k == YIELD_KEY and v is not None]
+        if newest and self.decide.scorer.models is not None:
+            try:
+                self.decide.scorer.models.apply(unseal(newest[-1], self.settings.models)["bank"])
+            except ConfigError as exc:
+                log.error("models.refused", detail=str(exc))
+
+    async def _take_alerts(self, records: Records) -> None:
+        """Alerts for the learner; when one completes a waiting outcome, its state goes out."""
+        assert self.feedback is not None
+        if self.feedback.alerts([v for _, v in records if v is not None]):
+            await self._produce_now([self.feedback.state_record()])
+
+    async def _follow(self, base: str, take: Callable[[Records], Awaitable[None]], most: int = 5_000) -> None:
+        """Read a topic from its start, and keep reading, handing each batch (of at most
+        ``most`` records) to ``take``. Every worker reads all of it: no consumer group."""
+        topic = self.settings.topics.name(base)
         while not self.stopping.is_set():
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self.settings.kafka.bootstrap_servers,
                 enable_auto_commit=False, auto_offset_reset="earliest", fetch_max_wait_ms=200,
+                max_partition_fetch_bytes=8 * 1024 * 1024,
             )
             try:
                 await consumer.start()
                 await assign_all(consumer, [topic])
                 while not self.stopping.is_set():
-                    batch = await consumer.getmany(timeout_ms=500, max_records=50_000)
-                    records: list[tuple[bytes | None, bytes | None]] = [
-                        (r.key, r.value) for rs in batch.values() for r in rs
-                    ]
-                    if not records:
-                        continue
-                    changed: bool = await loop.run_in_executor(None, self.watchlists.apply, records)
-                    if changed:
-                        log.info("watchlist.updated", entities=len(self.watchlists.screener),
-                                 versions=self.watchlists.describe())
+                    batch = await consumer.getmany(timeout_ms=500, max_records=most)
+                    records = [(r.key, r.value) for rs in batch.values() for r in rs]
+                    if records:
+                        await take(records)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the broker went away: try again shortly
-                log.warning("watchlist.follow_failed", error=type(exc).__name__)
+                log.warning("follow.failed", topic=base, error=type(exc).__name__)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stopping.wait(), 2.0)
             finally:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
+
+    async def _take_watchlists(self, records: Records) -> None:
+        """Watchlist entries: each change builds a new screener (in a thread, so batches go
+        on meanwhile) that the decide hop takes from its next batch."""
+        loop = asyncio.get_running_loop()
+        changed: bool = await loop.run_in_executor(None, self.watchlists.apply, records)
+        if changed:
+            log.info("watchlist.updated", entities=len(self.watchlists.screener),
+                     versions=self.watchlists.describe())
 
     async def _watch_broker(self, every_s: float = 2.0) -> None:
         # The Kafka clients retry quietly while the cluster is away; this makes an
@@ -209,4 +284,8 @@ class HotPath:
             for t in pending:
                 t.cancel()
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        models = self.decide.scorer.models
+        if models is not None and models.anomaly:  # a clean stop keeps every bit learned
+            with contextlib.suppress(Exception):
+                await self._produce_now(self.decide.models_released(sorted(models.anomaly)))
         await self.producer.stop()

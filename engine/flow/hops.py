@@ -201,13 +201,26 @@ def booking_store(settings: Settings) -> ChangelogStore[bytes]:
     )
 
 
+def anomaly_changelog(settings: Settings) -> str:
+    """Name of the changelog topic of the anomaly models (one record per partition and mode)."""
+    return settings.topics.name(f"{settings.worker.app_id}-anomaly-models-changelog")
+
+
+def anomaly_store(settings: Settings) -> ChangelogStore[bytes]:
+    """The anomaly models' checkpoints: per partition, ``anomaly:<mode>`` -> sealed state."""
+    return ChangelogStore(
+        "anomaly-models", settings.kafka.bootstrap_servers, anomaly_changelog(settings),
+        encode=bytes, decode=bytes,
+    )
+
+
 def state_changelogs(settings: Settings) -> list[str]:
     """Every changelog topic a worker of this app writes."""
     from engine.link.features import network_changelog  # the link hops build on this module
     from engine.link.hop import links_changelog
 
     return [tracks_changelog(settings), bookings_changelog(settings), links_changelog(settings),
-            network_changelog(settings)]
+            network_changelog(settings), anomaly_changelog(settings)]
 
 
 @dataclass
@@ -240,10 +253,13 @@ class DecideHop:
         tracks: ChangelogStore[TrackState] | None = None,
         bookings: ChangelogStore[bytes] | None = None,
         watchlists: WatchlistSource | None = None,
+        anomaly: ChangelogStore[bytes] | None = None,
     ) -> None:
         self.settings = settings
         self.tracks = tracks if tracks is not None else track_store(settings)
         self.bookings = bookings if bookings is not None else booking_store(settings)
+        self.anomaly = anomaly if anomaly is not None else anomaly_store(settings)
+        self._since_checkpoint: dict[tuple[int, str], int] = {}
         self._joined_since_sweep = 0
         self.reference = ReferenceData(settings.reference)
         self.watchlists = watchlists or WatchlistSource(
@@ -284,6 +300,7 @@ class DecideHop:
             scored = self.scorer.score_batch(out.enriched, known, out.partitions)
             for key, state in scored.track_updates.items():
                 out.changelog.append(self.tracks.put(partition_of[key], key, state))
+            out.changelog += self._checkpoints_due(out.enriched, out.partitions)
         out.scores = scored.scores
         with timed("alert"):
             arrivals = {e.event.event_id: arrival_of(e.event) for e in out.enriched}
@@ -291,6 +308,47 @@ class DecideHop:
         with timed("link_out"):
             for e, sc in zip(out.enriched, out.scores, strict=True):
                 out.links.extend(link_records(e.event, sc.received_at, sc.alert_id is not None))
+        return out
+
+    def _checkpoints_due(self, events: Sequence[EnrichedEvent], partitions: Sequence[int]) -> list[OutRecord]:
+        """Checkpoint a partition's anomaly models of a mode every ``checkpoint_every`` events."""
+        if self.scorer.models is None:
+            return []
+        every = self.settings.models.checkpoint_every
+        due = []
+        for e, p in zip(events, partitions, strict=True):
+            key = (p, e.event.mode)
+            n = self._since_checkpoint[key] = self._since_checkpoint.get(key, 0) + 1
+            if n >= every:
+                due.append(key)
+        return [self.checkpoint(*key) for key in due]
+
+    def checkpoint(self, partition: int, mode: str) -> OutRecord:
+        """The anomaly models of one partition and mode, for their changelog."""
+        assert self.scorer.models is not None
+        self._since_checkpoint[(partition, mode)] = 0
+        saved = self.scorer.models.dump(keys=[(partition, mode)], yields=False)
+        return self.anomaly.put(partition, f"anomaly:{mode}", saved)
+
+    def models_restored(self, assigned: Sequence[tuple[int, str]]) -> None:
+        """Load the anomaly checkpoints of newly assigned (partition, mode)s, once restored
+        into the store; a partition held already keeps its live models."""
+        models = self.scorer.models
+        if models is None:
+            return
+        for partition, mode in assigned:
+            saved = self.anomaly.get(partition, f"anomaly:{mode}")
+            if saved is not None and (partition, mode) not in models.anomaly:
+                models.load(saved)
+
+    def models_released(self, revoked: Sequence[tuple[int, str]]) -> list[OutRecord]:
+        """Checkpoints of the anomaly models of (partition, mode)s given up (or at a clean
+        stop), to produce before they go; then they are forgotten."""
+        models = self.scorer.models
+        if models is None:
+            return []
+        out = [self.checkpoint(p, m) for p, m in revoked if (p, m) in models.anomaly]
+        models.forget(revoked)
         return out
 
     def _join(self, event: PassengerEvent, partition: int, out: Decided) -> PassengerEvent:

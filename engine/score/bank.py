@@ -49,7 +49,7 @@ class ModelBank:
         self._anomaly_specs = [s for s in specs.values() if s.kind == "anomaly" and roles[s.id] != "off"]
         self._roles = roles
         self.anomaly: dict[tuple[int, str], list[LiveModel]] = {}
-        self.scored: dict[int, OrderedDict[str, Remembered]] = {}
+        self.scored: dict[tuple[int, str], OrderedDict[str, Remembered]] = {}
         self.yields = [
             LiveModel(s, roles[s.id], settings.seed)
             for s in specs.values() if s.kind == "yield" and roles[s.id] != "off"
@@ -69,14 +69,14 @@ class ModelBank:
             ]
         return models
 
-    def recall(self, partition: int, event_id: str) -> Remembered | None:
-        """What an event of this partition was scored before, if it was."""
-        seen = self.scored.get(partition)
+    def recall(self, partition: int, mode: str, event_id: str) -> Remembered | None:
+        """What an event of this partition and mode was scored before, if it was."""
+        seen = self.scored.get((partition, mode))
         return None if seen is None else seen.get(event_id)
 
-    def remember(self, partition: int, event_id: str, scored: Remembered) -> None:
+    def remember(self, partition: int, mode: str, event_id: str, scored: Remembered) -> None:
         """Keep what an event was scored, for a redelivery."""
-        seen = self.scored.setdefault(partition, OrderedDict())
+        seen = self.scored.setdefault((partition, mode), OrderedDict())
         seen[event_id] = scored
         if len(seen) > REMEMBER:
             seen.popitem(last=False)
@@ -105,37 +105,61 @@ class ModelBank:
         for m in self.yields:
             m.learn(x, found)
 
+    def forget(self, keys: Sequence[tuple[int, str]]) -> None:
+        """Drop the anomaly models (and memory) of partitions this worker gave up."""
+        for key in keys:
+            self.anomaly.pop(key, None)
+            self.scored.pop(key, None)
+
     # -- saved state --
 
-    def _sign(self, body: bytes) -> bytes:
-        key = self.settings.signing_key.get_secret_value().encode("utf-8")
-        return hmac.new(key, body, hashlib.sha256).digest()
+    def state(self, keys: Sequence[tuple[int, str]] | None = None, yields: bool = True) -> dict[str, Any]:
+        """The anomaly models of ``keys`` ((partition, mode); all when None) with what
+        their events were scored, and the yield models, as picklable values."""
+        def wanted(key: tuple[int, str]) -> bool:
+            return keys is None or key in keys
 
-    def dump(self, partitions: Sequence[int] | None = None, yields: bool = True) -> bytes:
-        """Signed state: the anomaly models of ``partitions`` (all when None), and the yield models."""
-        state: dict[str, Any] = {
-            "anomaly": {
-                key: [(m.spec.id, m.learned, m.estimator) for m in models]
-                for key, models in self.anomaly.items() if partitions is None or key[0] in partitions
-            },
-            "scored": {p: seen for p, seen in self.scored.items() if partitions is None or p in partitions},
+        return {
+            "anomaly": {key: [(m.spec.id, m.learned, m.estimator) for m in models]
+                        for key, models in self.anomaly.items() if wanted(key)},
+            "scored": {key: seen for key, seen in self.scored.items() if wanted(key)},
             "yield": [(m.spec.id, m.learned, m.estimator) for m in self.yields] if yields else None,
         }
-        body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        return self._sign(body) + body
+
+    def apply(self, state: Mapping[str, Any]) -> None:
+        """Take state in (see ``state``); models it does not name keep theirs."""
+        for key, saved_models in state.get("anomaly", {}).items():
+            _restore(self._anomaly_models(*key), saved_models)
+        self.scored.update(state.get("scored", {}))
+        if state.get("yield") is not None:
+            _restore(self.yields, state["yield"])
+
+    def dump(self, keys: Sequence[tuple[int, str]] | None = None, yields: bool = True) -> bytes:
+        """Signed state (see ``state``)."""
+        return seal(self.state(keys, yields), self.settings)
 
     def load(self, saved: bytes) -> None:
-        """Take saved state in (see ``dump``); models it does not name keep theirs."""
-        mac, body = saved[:_MAC_BYTES], saved[_MAC_BYTES:]
-        if not hmac.compare_digest(mac, self._sign(body)):
-            raise ConfigError("saved model state fails its signature check (another key, or altered)")
-        state = pickle.loads(body)  # signed by us, checked above
-        for key, saved_models in state["anomaly"].items():
-            models = self._anomaly_models(*key)
-            _restore(models, saved_models)
-        self.scored.update(state["scored"])
-        if state["yield"] is not None:
-            _restore(self.yields, state["yield"])
+        """Take signed state in (see ``dump``)."""
+        self.apply(unseal(saved, self.settings))
+
+
+def _mac(body: bytes, settings: ModelSettings) -> bytes:
+    key = settings.signing_key.get_secret_value().encode("utf-8")
+    return hmac.new(key, body, hashlib.sha256).digest()
+
+
+def seal(state: Any, settings: ModelSettings) -> bytes:
+    """State pickled, behind an HMAC of the pickle."""
+    body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    return _mac(body, settings) + body
+
+
+def unseal(saved: bytes, settings: ModelSettings) -> Any:
+    """The state ``seal`` made, after checking its HMAC; ConfigError if it fails."""
+    mac, body = saved[:_MAC_BYTES], saved[_MAC_BYTES:]
+    if not hmac.compare_digest(mac, _mac(body, settings)):
+        raise ConfigError("saved model state fails its signature check (another key, or altered)")
+    return pickle.loads(body)  # signed by us, checked above
 
 
 def _restore(models: Sequence[LiveModel], saved: Sequence[tuple[str, int, Any]]) -> None:

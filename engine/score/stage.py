@@ -149,11 +149,10 @@ class Scorer:
         one (whose anomaly scores join its yield inputs). A redelivered event gets what
         it was scored the first time, and teaches nothing again."""
         assert self.models is not None
-        event_id = enriched.event.event_id
-        before = self.models.recall(partition, event_id)
+        event_id, mode = enriched.event.event_id, enriched.event.mode
+        before = self.models.recall(partition, mode, event_id)
         if before is not None:
             return before
-        mode = enriched.event.mode
         scores = self.models.score_traffic(partition, mode, traffic_features(enriched), alerted)
         estimate, features = None, None
         if alerted:
@@ -162,7 +161,7 @@ class Scorer:
             yields, estimate = self.models.score_yield(features)
             scores += yields
         scored = (tuple(scores), estimate, features)
-        self.models.remember(partition, event_id, scored)
+        self.models.remember(partition, mode, event_id, scored)
         return scored
 
     def severity(self, final: float) -> Severity | None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from engine.errors import ConfigError
-from engine.feedback.learner import Learner, rolling_auc
+from engine.feedback.learner import Learner, precision_at, rolling_auc
 from engine.feedback.outcomes import RecordedOutcomes
 from engine.score.bank import ModelBank
 from engine.score.stage import Scorer
@@ -99,9 +99,9 @@ def test_outcomes_teach_once_and_wait_for_their_alert() -> None:
     alerts = _alerts(s, traffic(40))
     first, second, third = alerts[:3]
     learner.outcome(_outcome(first, True))  # before its alert
-    assert learner.learned == set()
+    assert not learner.learned and learner.waiting == 1
     learner.alert(first)
-    assert learner.learned == {first.alert_id}
+    assert set(learner.learned) == {first.alert_id}
     learner.alert(first)
     learner.outcome(_outcome(first, True))
     learner.outcome(Outcome(alert_id=second.alert_id, result="not_examined", recorded_at=RECEIVED,
@@ -109,7 +109,7 @@ def test_outcomes_teach_once_and_wait_for_their_alert() -> None:
     learner.alert(second)
     learner.alert(third)
     learner.outcome(_outcome(third, False))
-    assert learner.learned == {first.alert_id, third.alert_id}
+    assert set(learner.learned) == {first.alert_id, third.alert_id}
     assert [m.learned for m in s.models.yields] == [2, 2]
 
 
@@ -185,6 +185,31 @@ def test_rolling_auc() -> None:
     assert rolling_auc([(0.5, True), (0.5, False)]) == 0.5
     assert rolling_auc([(0.2, True), (0.9, False), (0.4, True), (0.3, False)]) == 0.25
     assert rolling_auc(deque([(0.2, True)])) is None
+
+
+def test_precision_at_budget() -> None:
+    """Finds among the best-scored, as many as the budget."""
+    pairs = [(0.9, True), (0.8, False), (0.7, True), (0.1, True)]
+    assert precision_at(pairs, 2) == 0.5 and precision_at(pairs, 3) == 2 / 3 and precision_at([], 3) is None
+
+
+def test_outcomes_count_for_the_rules_behind_the_alert() -> None:
+    """gatehound_rule_outcomes_total: an examined outcome counts once per rule of its alert."""
+    from prometheus_client import REGISTRY
+
+    def count() -> float:
+        labels = {"rule": "freight_value_per_kg", "result": "find"}
+        return REGISTRY.get_sample_value("gatehound_rule_outcomes_total", labels) or 0.0
+
+    s = scorer()
+    assert s.models is not None
+    learner = Learner(s.models)
+    [a, *_] = _alerts(s, traffic(10))
+    before = count()
+    learner.alert(a)
+    learner.outcome(_outcome(a, True))
+    learner.outcome(_outcome(a, True))
+    assert count() == before + 1
 
 
 def test_recorded_outcomes_come_due_in_time_order() -> None:
