@@ -196,6 +196,15 @@ class ScoredName(NamedTuple):
         """The match with its explanation."""
         return NameIndex._hit(self.record, self.query, self.score, self.chosen, self.used_q, self.used_e)
 
+    def extends_query(self) -> bool:
+        """True when the listed name is the name screened with more parts: every part
+        screened is in it as written, token for token, and it has parts the name
+        screened lacks (a middle name the traveller's record leaves out)."""
+        whole = (1 << len(self.query.tokens)) - 1
+        return self.used_q == whole and self.used_e != (1 << len(self.record.tokens)) - 1 and all(
+            how == "exact" and not q & (q - 1) and not e & (e - 1) for _, q, e, how in self.chosen
+        )
+
 
 def _weight(token: str) -> float:
     if len(token) == 1:
@@ -660,16 +669,21 @@ class NameIndex:
         by_vid = query.by_vid
         initials = query.has_initials
         lifts: dict[int, float] = {}
+
+        def need(owner: int) -> float:
+            """The name score this owner needs, given what its other facts do."""
+            if lift is None:
+                return floor
+            up = lifts.get(owner)
+            if up is None:
+                up = lifts[owner] = lift(owner)
+            return floor - up
+
         for rid in self._candidates(query, floor - most):
             record = records[rid]
-            need = floor
-            if lift is not None:
-                up = lifts.get(record.owner)
-                if up is None:
-                    up = lifts[record.owner] = lift(record.owner)
-                need -= up
             # The tokens that may align give a bound of the score; only names that
-            # can reach the floor are aligned in full.
+            # can reach the floor are aligned in full (and only their owners' facts
+            # are compared: a bound under what the best facts could make up skips both).
             aligned: list[tuple[float, int, int, str]] = []
             covered_q = covered_e = 0
             syllables = query.syllables and record.syllables
@@ -682,10 +696,13 @@ class NameIndex:
                             covered_q |= qmask
                             covered_e |= emask
             if not (initials or record.has_initials):
-                if not aligned or self._bound(query, record, covered_q, covered_e) < need:
+                if not aligned:
+                    continue
+                bound = self._bound(query, record, covered_q, covered_e)
+                if bound < floor - most or bound < need(record.owner):
                     continue
             scored = self._score(record, query, aligned)
-            if scored is not None and scored[0] >= need:
+            if scored is not None and scored[0] >= need(record.owner):
                 out.append(ScoredName(record.owner, scored[0], record, query, *scored[1:]))
         return out
 

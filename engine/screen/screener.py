@@ -30,7 +30,19 @@ How a score is made (all numbers are in :class:`ScoringConfig`):
    known on both sides and differs is another ship (-0.30).
 
 A result is kept when its score reaches the threshold (:data:`DEFAULT_THRESHOLD`
-unless given). Each :class:`Match` says why in its explanation, in terms of the
+unless given) and, for people and organisations, when no other listed entry fits
+better by ``best_margin`` (0.05) or more, birth date and nationality included:
+the better entry then explains the name as written, and the weaker one would
+need the name or the facts to have varied further (a letter changed where the
+better entry needs none, a nationality that differs). Entries within the margin
+of the best are all reported, however many: the screener does not choose among
+near-equals (namesakes), the officer does. Never dropped this way: matches on an
+identifier (document, registration number), and listed people whose name is the
+name screened as written with more parts (a traveller's record often leaves out
+a middle name, so ``IVAN PETROV`` stays a candidate for ``IVAN SERGEYEVICH
+PETROV`` beside a listed ``IVAN PETROV``).
+
+Each :class:`Match` says why in its explanation, in terms of the
 listed entity's own name parts; the screened person's name, birth date and
 document number are never repeated in it.
 
@@ -78,6 +90,7 @@ class ScoringConfig:
     imo_differs: float = -0.30
     mmsi_score: float = 0.95
     registration_floor: float = 0.95
+    best_margin: float = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +346,9 @@ class Screener:
                 verdict.reasons.append("document number exact")
             if verdict.score >= threshold:
                 matches.append(self._match(owner, verdict))
-        return self._best(matches, limit)
+        kept = set(document_owners)
+        kept.update(o for o, v in verdicts.items() if v.name is not None and v.name.extends_query())
+        return self._best(self._near_best(matches, kept), limit)
 
     def screen_organisation(
         self,
@@ -369,7 +384,7 @@ class Screener:
                 verdict.reasons.append("registration number exact")
             if verdict.score >= threshold:
                 matches.append(self._match(owner, verdict))
-        return self._best(matches, limit)
+        return self._best(self._near_best(matches, set(owners)), limit)
 
     def screen_vessel(
         self,
@@ -454,6 +469,16 @@ class Screener:
             entity.id, entity.list, self._version_of[entity.list], entity.schema,
             round(min(1.0, max(0.0, verdict.score)), 4), verdict.explanation(),
         )
+
+    def _near_best(self, matches: list[Match], kept: set[int]) -> list[Match]:
+        """The matches within ``best_margin`` of the best one, and those of the
+        owners ``kept`` whatever their score (see the module docstring: a clearly
+        better entry explains the name)."""
+        if len(matches) < 2:
+            return matches
+        least = max(m.score for m in matches) - self.config.best_margin - 1e-9
+        keep = {self._entities[o].id for o in kept}
+        return [m for m in matches if m.score >= least or m.entity_id in keep]
 
     @staticmethod
     def _best(matches: list[Match], limit: int) -> list[Match]:
