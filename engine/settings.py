@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODES: tuple[str, ...] = ("passenger", "freight", "vessel")
+ModeName = Literal["passenger", "freight", "vessel"]
+ALL_MODES: tuple[ModeName, ...] = ("passenger", "freight", "vessel")
 
 
 class KafkaSettings(BaseModel):
@@ -121,6 +123,58 @@ class ScoringSettings(BaseModel):
     high_from: float = Field(default=0.85, ge=0, le=1)
 
 
+class Band(BaseModel):
+    """A score band of a typology: from this score up (to the next band), this severity."""
+
+    model_config = {"extra": "forbid", "populate_by_name": True}
+
+    from_score: float = Field(alias="from", ge=0, le=1)
+    severity: Literal["low", "medium", "high"]
+    reason: str = Field(min_length=1, max_length=300, description="What it means, for the officer.")
+
+
+class Typology(BaseModel):
+    """A named risk pattern: which rule findings and model scores make it up, how much
+    each weighs, and the score bands that raise an alert (engine/score/typology.py)."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str = Field(min_length=1, max_length=120)
+    modes: list[ModeName] = Field(default_factory=lambda: list(ALL_MODES))
+    rules: dict[str, float] = Field(
+        default_factory=dict,
+        description='Rule id -> weight (0-2) of its live findings; "*" for every rule not named.')
+    models: dict[str, float] = Field(
+        default_factory=dict,
+        description="Champion model id -> weight (0-2) of its score; a yield model counts once trusted.")
+    bands: list[Band] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Typology:
+        starts = [b.from_score for b in self.bands]
+        if starts != sorted(starts) or len(set(starts)) != len(starts):
+            raise ValueError("bands must be in rising order of 'from', each a different score")
+        if any(not 0 <= w <= 2 for w in (*self.rules.values(), *self.models.values())):
+            raise ValueError("weights are between 0 and 2")
+        return self
+
+
+def default_typologies(scoring: ScoringSettings) -> dict[str, Typology]:
+    """Without configured typologies: one, ``general``, every live rule at weight 1 and the
+    scoring thresholds as bands, which is the engine's plain noisy-OR of its findings."""
+    return {"general": Typology.model_validate({
+        "title": "General risk", "rules": {"*": 1.0},
+        "bands": [
+            {"from": scoring.alert_threshold, "severity": "low",
+             "reason": "the rules' findings together reach the alert threshold"},
+            {"from": scoring.medium_from, "severity": "medium",
+             "reason": "strong or several independent findings"},
+            {"from": scoring.high_from, "severity": "high",
+             "reason": "very strong findings: act before arrival"},
+        ],
+    })}
+
+
 class LogSettings(BaseModel):
     """Log level and format for gatehound, Faust and aiokafka alike."""
 
@@ -193,6 +247,11 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     screening: ScreeningSettings = ScreeningSettings()
     models: ModelSettings = ModelSettings()
+    typologies: dict[str, Typology] = Field(
+        default_factory=dict,
+        description="Named risk patterns by id (engine/score/typology.py); none: one 'general' "
+                    "typology from the scoring thresholds.",
+    )
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-rule config overrides, by rule id."
     )

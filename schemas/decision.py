@@ -45,6 +45,26 @@ class ModelScore(Record):
     top_features: tuple[Contribution, ...] = ()
 
 
+class TypologyPart(Record):
+    """One input of a typology's score: a live rule finding or a champion model's score."""
+
+    source: Literal["rule", "model"]
+    id: str = Field(description="The rule's or the model's id.")
+    score: float = Field(ge=0.0, le=1.0)
+    weight: float = Field(ge=0.0, le=2.0)
+
+
+class TypologyResult(Record):
+    """How much an event fits a named risk pattern, and the band (severity, reason) it reaches."""
+
+    typology_id: str
+    title: str
+    score: float = Field(ge=0.0, le=1.0, description="Noisy-OR of the parts, each its score times its weight.")
+    severity: Severity | None = Field(default=None, description="The band reached; None below the first.")
+    reason: str | None = Field(default=None, description="The band's reason, for the officer.")
+    parts: tuple[TypologyPart, ...] = ()
+
+
 class Score(Record):
     """The score record for EVERY event: the audit trail of decisions."""
 
@@ -62,6 +82,9 @@ class Score(Record):
     yield_estimate: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="The champion yield model's chance of a find, once it has learned enough.",
+    )
+    typologies: tuple[TypologyResult, ...] = Field(
+        default=(), description="Every typology the event scores on, best first: the first decides.",
     )
 
 
@@ -87,6 +110,9 @@ class Alert(Record):
     )
     model_scores: tuple[ModelScore, ...] = ()
     yield_estimate: float | None = Field(default=None, ge=0.0, le=1.0)
+    typology: TypologyResult | None = Field(
+        default=None, description="The typology and band that raised it (link and network alerts: none).",
+    )
     features: dict[str, float] = Field(
         default_factory=dict, description="The models' inputs as scored: joined with the outcome to learn."
     )

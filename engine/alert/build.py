@@ -10,10 +10,15 @@ from schemas import Alert, Score
 
 
 def explain(score: Score, titles: Mapping[str, str]) -> str:
-    """One sentence per live finding, strongest first: the rule's title, then the detail;
-    then what the champion models made of the event, with the inputs that moved them."""
+    """The typology and band that decided, in a sentence; then one per live finding,
+    strongest first: the rule's title, then the detail; then what the champion models
+    made of the event, with the inputs that moved them."""
     live = sorted((f for f in score.findings if f.status == "live"), key=lambda f: -f.score)
-    parts = [
+    parts = []
+    if score.typologies and score.typologies[0].severity is not None:
+        t = score.typologies[0]
+        parts.append(f"{t.title}, {t.severity} (score {t.score:.2f}): {t.reason}")
+    parts += [
         f"{titles.get(f.rule_id, f.rule_id).rstrip('.')}: {f.detail} (score {f.score:.2f})"
         for f in live
     ]
@@ -58,6 +63,7 @@ def build_alerts(
                                   score.yield_estimate),
                 model_scores=score.model_scores,
                 yield_estimate=score.yield_estimate,
+                typology=score.typologies[0] if score.typologies else None,
                 features=dict(features.get(score.event_id, {})),
             )
         )

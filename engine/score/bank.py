@@ -46,7 +46,7 @@ class ModelBank:
         if unknown:
             raise ConfigError(f"models.roles names unknown model(s): {', '.join(unknown)}")
         roles: dict[str, ModelRole] = {i: settings.roles.get(i, s.role) for i, s in specs.items()}
-        self._anomaly_specs = [s for s in specs.values() if s.kind == "anomaly" and roles[s.id] != "off"]
+        self.anomaly_specs = [s for s in specs.values() if s.kind == "anomaly" and roles[s.id] != "off"]
         self._roles = roles
         self.anomaly: dict[tuple[int, str], list[LiveModel]] = {}
         self.scored: dict[tuple[int, str], OrderedDict[str, Remembered]] = {}
@@ -65,7 +65,7 @@ class ModelBank:
         if models is None:
             models = self.anomaly[(partition, mode)] = [
                 LiveModel(s, self._roles[s.id], self.settings.seed)
-                for s in self._anomaly_specs if mode in s.modes
+                for s in self.anomaly_specs if mode in s.modes
             ]
         return models
 

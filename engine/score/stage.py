@@ -15,7 +15,8 @@ from engine.score.features import Features, model_features, traffic_features
 from engine.score.loader import load_rules
 from engine.score.rule import RuleSpec
 from engine.score.track import TrackState, apply_report, track_features
-from engine.settings import ScoringSettings, Settings
+from engine.score.typology import judge
+from engine.settings import ScoringSettings, Settings, default_typologies
 from schemas import EnrichedEvent, Finding, Score, VesselEvent, stable_id
 from schemas.decision import ModelScore, RuleStatus, Severity
 
@@ -41,19 +42,10 @@ class ScoreResult:
     features: dict[str, Features] = field(default_factory=dict)
 
 
-def combine(findings: Sequence[Finding]) -> float:
-    """Noisy-OR of live findings: independent reasons for suspicion add up, capped at 1."""
-    clear = 1.0
-    for f in findings:
-        if f.status == "live":
-            clear *= 1.0 - f.score
-    return round(1.0 - clear, 6)
-
-
-def alert_id_for(event_id: str, findings: Sequence[Finding]) -> str:
-    """Deterministic: the same event judged by the same rule versions gives the same id."""
+def alert_id_for(event_id: str, typology_id: str, findings: Sequence[Finding]) -> str:
+    """Deterministic: the same event judged by the same typology and rule versions gives the same id."""
     rules = sorted({f"{f.rule_id}@{f.rule_version}" for f in findings if f.status == "live"})
-    return stable_id("alert", event_id, *rules)
+    return stable_id("alert", event_id, typology_id, *rules)
 
 
 class Scorer:
@@ -83,6 +75,17 @@ class Scorer:
         if models is None and settings.models.enabled:
             models = ModelBank(settings.models)
         self.models = models
+        self.typologies = settings.typologies or default_typologies(settings.scoring)
+        for typology_id, t in self.typologies.items():
+            unknown = sorted(set(t.rules) - set(specs) - {"*"})
+            if unknown:
+                raise ConfigError(f"typology {typology_id}: unknown rule(s) {', '.join(unknown)}")
+            known = set()
+            if models is not None:
+                known = {m.spec.id for m in models.yields} | {s.id for s in models.anomaly_specs}
+            unknown = sorted(set(t.models) - known)
+            if unknown:
+                raise ConfigError(f"typology {typology_id}: unknown or unused model(s) {', '.join(unknown)}")
 
     def score_batch(
         self, events: Sequence[EnrichedEvent], tracks: Mapping[str, TrackState],
@@ -120,13 +123,14 @@ class Scorer:
             for f in found:
                 FINDINGS.labels(rule=f.rule_id, status=f.status).inc()
             findings.extend(found)
-        final = combine(findings)
-        severity = self.severity(final)
-        alerted = severity is not None and any(f.status == "live" for f in findings)
+        candidate = any(f.status == "live" for f in findings)
         model_scores: tuple[ModelScore, ...] = ()
         estimate, features = None, None
         if self.models is not None:
-            model_scores, estimate, features = self.score_models(enriched, findings, alerted, partition)
+            model_scores, estimate, features = self.score_models(enriched, findings, candidate, partition)
+        verdicts = judge(self.typologies, event.mode, findings, model_scores, estimate)
+        best = verdicts[0] if verdicts else None
+        alerted = best is not None and best.severity is not None
         return Score(
             event_id=event.event_id,
             mode=event.mode,
@@ -135,27 +139,28 @@ class Scorer:
             received_at=event.received_at,
             findings=tuple(findings),
             rule_versions=self.versions_by_mode[event.mode],
-            final_score=final,
-            severity=severity if alerted else None,
-            alert_id=alert_id_for(event.event_id, findings) if alerted else None,
+            final_score=best.score if best else 0.0,
+            severity=best.severity if best else None,
+            alert_id=alert_id_for(event.event_id, best.typology_id, findings) if best and alerted else None,
             model_scores=model_scores,
             yield_estimate=estimate,
-        ), features
+            typologies=tuple(verdicts),
+        ), features if alerted else None
 
     def score_models(
-        self, enriched: EnrichedEvent, findings: Sequence[Finding], alerted: bool, partition: int
+        self, enriched: EnrichedEvent, findings: Sequence[Finding], candidate: bool, partition: int
     ) -> Remembered:
-        """The models' scores of an event: anomaly for every event, yield for an alerted
-        one (whose anomaly scores join its yield inputs). A redelivered event gets what
-        it was scored the first time, and teaches nothing again."""
+        """The models' scores of an event: anomaly for every event, yield for a candidate
+        (one with a live finding), whose anomaly scores join its yield inputs. A
+        redelivered event gets what it was scored the first time, and teaches nothing again."""
         assert self.models is not None
         event_id, mode = enriched.event.event_id, enriched.event.mode
         before = self.models.recall(partition, mode, event_id)
         if before is not None:
             return before
-        scores = self.models.score_traffic(partition, mode, traffic_features(enriched), alerted)
+        scores = self.models.score_traffic(partition, mode, traffic_features(enriched), candidate)
         estimate, features = None, None
-        if alerted:
+        if candidate:
             features = model_features(enriched, findings)
             features.update({f"anomaly:{m.model_id}": m.score for m in scores if m.role == "champion"})
             yields, estimate = self.models.score_yield(features)
@@ -163,10 +168,6 @@ class Scorer:
         scored = (tuple(scores), estimate, features)
         self.models.remember(partition, mode, event_id, scored)
         return scored
-
-    def severity(self, final: float) -> Severity | None:
-        """Band a final score; None below the alert threshold."""
-        return severity_of(final, self.scoring)
 
 
 def severity_of(final: float, scoring: ScoringSettings) -> Severity | None:

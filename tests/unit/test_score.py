@@ -13,8 +13,9 @@ from engine.alert import build_alerts
 from engine.errors import ConfigError
 from engine.score.loader import load_rules
 from engine.score.rule import Hit, NoConfig, RuleSpec, make_spec
-from engine.score.stage import Scorer, alert_id_for, combine
-from engine.settings import ScoringSettings, Settings
+from engine.score.stage import Scorer, alert_id_for
+from engine.score.typology import judge
+from engine.settings import ScoringSettings, Settings, default_typologies
 from schemas import EnrichedEvent, Finding, stable_id
 from tests.fixtures.events import RECEIVED, enriched, passenger_doc, vessel_doc
 
@@ -69,6 +70,18 @@ def throwaway(func: object, rule_id: str) -> RuleSpec:
     )  # type: ignore[arg-type]
 
 
+def general_score(findings: list[Finding]) -> float:
+    """The default typology's score of some findings."""
+    [verdict] = judge(default_typologies(ScoringSettings()), "passenger", findings) or [None]
+    return verdict.score if verdict else 0.0
+
+
+def band_of(scorer: Scorer, score: float) -> str | None:
+    """The severity a scorer's typologies give one live finding of this score."""
+    verdicts = judge(scorer.typologies, "passenger", [finding(score)])
+    return verdicts[0].severity if verdicts else None
+
+
 @pytest.mark.parametrize(
     ("scores", "expected"),
     [
@@ -81,13 +94,13 @@ def throwaway(func: object, rule_id: str) -> RuleSpec:
     ],
 )
 def test_combine_is_noisy_or_of_live_findings(scores: list[float], expected: float) -> None:
-    """Independent reasons add up as 1 - prod(1 - score), capped at 1."""
-    assert combine([finding(s) for s in scores]) == pytest.approx(expected)
+    """Independent reasons add up as 1 - prod(1 - score), capped at 1 (the general typology)."""
+    assert general_score([finding(s) for s in scores]) == pytest.approx(expected)
 
 
 def test_combine_ignores_shadow_findings() -> None:
     """Shadow findings never move the final score."""
-    assert combine([finding(0.5), finding(0.9, status="shadow")]) == pytest.approx(0.5)
+    assert general_score([finding(0.5), finding(0.9, status="shadow")]) == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +118,7 @@ def test_combine_ignores_shadow_findings() -> None:
 )
 def test_default_severity_bands(final: float, severity: str | None) -> None:
     """Below 0.5 there is no alert; from 0.5 low, from 0.65 medium, from 0.85 high."""
-    assert Scorer(Settings()).severity(final) == severity
+    assert band_of(Scorer(Settings()), final) == severity
 
 
 def test_severity_bands_come_from_settings() -> None:
@@ -113,7 +126,7 @@ def test_severity_bands_come_from_settings() -> None:
     scorer = Scorer(
         Settings(scoring=ScoringSettings(alert_threshold=0.2, medium_from=0.3, high_from=0.4))
     )
-    assert [scorer.severity(x) for x in (0.1, 0.2, 0.3, 0.4)] == [None, "low", "medium", "high"]
+    assert [band_of(scorer, x) for x in (0.1, 0.2, 0.3, 0.4)] == [None, "low", "medium", "high"]
 
 
 def test_no_alert_without_a_live_finding_even_at_threshold_zero() -> None:
@@ -145,7 +158,7 @@ def test_two_live_findings_raise_an_alert_with_a_deterministic_id() -> None:
     assert {f.rule_id for f in first.findings} == {EXPIRY, LATE_CASH}
     assert first.final_score == pytest.approx(1 - (1 - 0.7) * (1 - 0.55))
     assert first.severity == "high"
-    expected = stable_id("alert", event.event.event_id, f"{EXPIRY}@1", f"{LATE_CASH}@1")
+    expected = stable_id("alert", event.event.event_id, "general", f"{EXPIRY}@1", f"{LATE_CASH}@1")
     assert first.alert_id == second.alert_id == expected
     assert first == second
 
@@ -154,9 +167,10 @@ def test_alert_id_ignores_finding_order_and_shadow_findings() -> None:
     """The alert id ignores the order of findings, and shadow findings do not count."""
     a, b = finding(0.5, rule_id="rule_a"), finding(0.6, rule_id="rule_b")
     shadow = finding(0.9, status="shadow", rule_id="rule_c")
-    assert alert_id_for("ev-1", [a, b]) == alert_id_for("ev-1", [b, shadow, a])
-    assert alert_id_for("ev-1", [a, b]) != alert_id_for("ev-2", [a, b])
-    assert alert_id_for("ev-1", [a, b]) != alert_id_for("ev-1", [a])
+    assert alert_id_for("ev-1", "t", [a, b]) == alert_id_for("ev-1", "t", [b, shadow, a])
+    assert alert_id_for("ev-1", "t", [a, b]) != alert_id_for("ev-2", "t", [a, b])
+    assert alert_id_for("ev-1", "t", [a, b]) != alert_id_for("ev-1", "t", [a])
+    assert alert_id_for("ev-1", "t", [a, b]) != alert_id_for("ev-1", "u", [a, b])
 
 
 def test_alert_explains_each_live_finding_with_its_rule_title() -> None:
@@ -187,7 +201,7 @@ def test_shadow_rule_does_not_change_the_alert_of_live_rules() -> None:
     event = expired_and_late_cash()
     [score] = Scorer(Settings(rules={EXPIRY: {"status": "shadow"}})).score_batch([event], {}).scores
     assert score.final_score == pytest.approx(0.55)
-    assert score.alert_id == stable_id("alert", event.event.event_id, f"{LATE_CASH}@1")
+    assert score.alert_id == stable_id("alert", event.event.event_id, "general", f"{LATE_CASH}@1")
 
 
 def test_rule_switched_off_does_not_run() -> None:
