@@ -28,8 +28,6 @@ model is trusted). Its precision is finds / examined among those chosen.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +38,7 @@ from engine.evaluate import Evaluation, case_targets, cases_hit, evaluate
 from engine.feedback.outcomes import OutcomeSource, RecordedOutcomes, SimulatedOutcomes
 from engine.pipeline import PipelineResult
 from engine.replay import replay_files
-from engine.settings import Settings
+from engine.settings import Settings, read_config_file
 from schemas import Alert, Score
 from schemas.outcome import Outcome
 
@@ -50,16 +48,7 @@ FOUND = ("seizure", "arrest")
 def load_config(path: Path | None) -> dict[str, Any]:
     """A configuration file (JSON or TOML) of settings, as ``GATEHOUND_*`` would give them:
     ``{"rules": {"passenger_late_cash_booking": {"status": "shadow"}}, "scoring": {...}}``."""
-    if path is None:
-        return {}
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot read the configuration ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a configuration is a mapping of settings")
-    return data
+    return {} if path is None else read_config_file(path)
 
 
 def settings_for(config: dict[str, Any]) -> Settings:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.errors import GatehoundError
+from engine.errors import ConfigError, GatehoundError
 from engine.settings import HOPS, Settings
 
 app = typer.Typer(
@@ -770,8 +770,13 @@ def _write_jsonl(path: Path, records: list[Any]) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. A configuration that cannot be used (a settings file
+    that does not read, a rule config that does not fit) is an error message, not a trace."""
+    try:
+        app()
+    except ConfigError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

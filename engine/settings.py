@@ -2,15 +2,24 @@
 
 Example: ``GATEHOUND_KAFKA__BOOTSTRAP_SERVERS=kafka:9092``,
 ``GATEHOUND_TOPICS__PARTITIONS=8``, ``GATEHOUND_SCORING__ALERT_THRESHOLD=0.6``,
-``GATEHOUND_RULES__PASSENGER_LATE_CASH_BOOKING__MAX_HOURS=12``.
+``GATEHOUND_RULES__PASSENGER_LATE_CASH_BOOKING__MAX_HOURS=12``. Or a file, TOML or
+JSON, named by ``GATEHOUND_CONFIG_FILE`` (the environment wins over it); a running
+worker takes changes to its rules, typologies and scoring from it without a restart
+(engine/flow/reload.py).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tomllib
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from engine.errors import ConfigError
 
 MODES: tuple[str, ...] = ("passenger", "freight", "vessel")
 ModeName = Literal["passenger", "freight", "vessel"]
@@ -231,12 +240,54 @@ class ModelSettings(BaseModel):
     )
 
 
+#: The environment variable naming a settings file (TOML or JSON).
+CONFIG_FILE_ENV = "GATEHOUND_CONFIG_FILE"
+#: What a running worker takes from a changed settings file without a restart.
+RELOADABLE: tuple[str, ...] = ("rules", "typologies", "scoring")
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """A settings file (TOML by its suffix, else JSON) as a mapping, as ``GATEHOUND_*``
+    would give it: ``{"rules": {"passenger_late_cash_booking": {"status": "shadow"}}}``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a configuration is a mapping of settings")
+    return data
+
+
+class _ConfigFileSource(PydanticBaseSettingsSource):
+    """Values from the file ``GATEHOUND_CONFIG_FILE`` names: below the environment's."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything comes from __call__
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(CONFIG_FILE_ENV)
+        return read_config_file(Path(path)) if path else {}
+
+
 class Settings(BaseSettings):
-    """Every setting of the engine. Frozen: build a new one to change anything."""
+    """Every setting of the engine. Frozen: build a new one to change anything.
+
+    From highest to lowest: values passed in, the environment (``GATEHOUND_*``), the
+    file ``GATEHOUND_CONFIG_FILE`` names, the defaults.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="GATEHOUND_", env_nested_delimiter="__", frozen=True, extra="ignore"
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _ConfigFileSource(settings_cls), file_secret_settings
 
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicSettings = TopicSettings()

@@ -24,6 +24,7 @@ from engine.flow.hops import (
     track_store,
 )
 from engine.flow.loop import BatchLoop, OutRecord
+from engine.flow.reload import ConfigWatch
 from engine.link.features import NetworkHop, network_store
 from engine.link.hop import LinkHop, link_store
 from engine.logs import get_logger
@@ -78,6 +79,9 @@ class HotPath:
         self.graphs = network_store(settings)
         self.anomaly = anomaly_store(settings)
         self.decide = DecideHop(settings, self.tracks, self.bookings, self.watchlists, self.anomaly)
+        self.link = LinkHop(settings, self.links)
+        self.network = NetworkHop(settings, self.graphs)
+        self.config = ConfigWatch(settings)
         self.feedback: FeedbackHop | None = None
         if settings.models.enabled and "feedback" in settings.worker.hops:
             self.feedback = FeedbackHop(settings, Learner(ModelBank(settings.models)))
@@ -93,12 +97,12 @@ class HotPath:
                 on_assigned=self._restore, on_revoked=self._drop,
             ),
             BatchLoop(
-                "link", settings, [self.links_topic], f"{group}-link", LinkHop(settings, self.links),
+                "link", settings, [self.links_topic], f"{group}-link", self.link,
                 self.producer, on_assigned=self._restore_links, on_revoked=self._drop_links,
                 batch_size=settings.worker.link_batch_size,
             ),
             BatchLoop(
-                "network", settings, [name("network")], f"{group}-network", NetworkHop(settings, self.graphs),
+                "network", settings, [name("network")], f"{group}-network", self.network,
                 self.producer, on_assigned=self._restore_graphs, on_revoked=self._drop_graphs,
                 batch_size=settings.worker.link_batch_size,
             ),
@@ -172,6 +176,8 @@ class HotPath:
         await self.producer.start()
         self.tasks = [asyncio.create_task(self._guard(loop)) for loop in self.loops]
         self.tasks.append(asyncio.create_task(self._watch_broker()))
+        if self.config.path is not None:
+            self.tasks.append(asyncio.create_task(self._watch_config()))
         if "decide" in self.settings.worker.hops:  # the only hop that screens and scores
             self.tasks.append(asyncio.create_task(self._follow("watchlists", self._take_watchlists, 50_000)))
             if self.decide.scorer.models is not None:
@@ -230,6 +236,28 @@ class HotPath:
         if changed:
             log.info("watchlist.updated", entities=len(self.watchlists.screener),
                      versions=self.watchlists.describe())
+
+    async def _watch_config(self, every_s: float = 2.0) -> None:
+        """Take a changed settings file's rules, typologies and scoring (engine/flow/reload.py)."""
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), every_s)
+            hops = (self.decide, self.link, self.network)
+            try:
+                fresh, fixed = self.config.check()
+                if fresh is None:
+                    continue
+                try:
+                    for hop in hops:
+                        hop.reconfigure(fresh)
+                except ConfigError:
+                    for hop in hops:  # all or nothing: back to what ran
+                        hop.reconfigure(self.config.current)
+                    raise
+                self.config.taken(fresh)
+                log.warning("config.reloaded", path=str(self.config.path), needs_restart=",".join(fixed))
+            except ConfigError as exc:
+                log.error("config.refused", detail=str(exc)[:500])
 
     async def _watch_broker(self, every_s: float = 2.0) -> None:
         # The Kafka clients retry quietly while the cluster is away; this makes an

@@ -270,6 +270,13 @@ class DecideHop:
             a.spec.id: a.spec.title for rules in self.scorer.by_mode.values() for a in rules
         }
 
+    def reconfigure(self, settings: Settings) -> None:
+        """Rules, typologies and scoring from new settings, from the next batch; the
+        models keep what they learned. Raises ConfigError (and keeps the old) if unfit."""
+        scorer = Scorer(settings, models=self.scorer.models)
+        self.settings, self.scorer = settings, scorer
+        self.titles = {a.spec.id: a.spec.title for rules in scorer.by_mode.values() for a in rules}
+
     def run(self, raws: Sequence[RawMessage]) -> Decided:
         """Typed results of one batch; the state stores (tracks, join) are updated in place."""
         _count_in(self.name, raws)

@@ -215,6 +215,10 @@ class NetworkHop:
         #: Per partition, per identifier: the events here holding a view of it (for hub notices).
         self._users: dict[int, dict[str, set[str]]] = {}
 
+    def reconfigure(self, settings: Settings) -> None:
+        """Network rule statuses and configs, and scoring, from new settings (ConfigError if unfit)."""
+        self.rules, self.settings = network_rules(settings), settings
+
     def run(self, raws: Sequence[RawMessage]) -> Networked:
         """Take in each view and hub notice, then bring each event touched up to date."""
         out = Networked()

@@ -261,6 +261,10 @@ class LinkHop:
         #: States changed in the batch under way, written when it ends.
         self._dirty: dict[tuple[int, str], LinkState] = {}
 
+    def reconfigure(self, settings: Settings) -> None:
+        """Link rule statuses and configs, and scoring, from new settings (ConfigError if unfit)."""
+        self.rules, self.settings = link_rules(settings), settings
+
     def run(self, raws: Sequence[RawMessage]) -> Linked:
         """Add each use to its identifier's state and run the link rules on it; take in
         each member note."""
