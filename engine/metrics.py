@@ -45,6 +45,11 @@ RULE_ERRORS = Counter(
 ALERTS = Counter(
     "gatehound_alerts_total", "Alerts raised, once per contributing rule.", ["rule", "severity"]
 )
+ALERTS_SUPPRESSED = Counter(
+    "gatehound_alerts_suppressed_total",
+    "Alerts not sent because an earlier one on the same subject and typology covers them.",
+    ["mode"],
+)
 SCORE_LATENCY = Histogram(
     "gatehound_received_to_scored_seconds",
     "From the raw message's broker timestamp to its score record being produced.",

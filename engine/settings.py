@@ -130,6 +130,11 @@ class ScoringSettings(BaseModel):
     alert_threshold: float = Field(default=0.5, ge=0, le=1)
     medium_from: float = Field(default=0.65, ge=0, le=1)
     high_from: float = Field(default=0.85, ge=0, le=1)
+    suppress_hours: float = Field(
+        default=24.0, ge=0,
+        description="An alert on a subject already alerted for the same typology this recently "
+                    "is not sent (engine/alert/cases.py); 0 sends every one.",
+    )
 
 
 class Band(BaseModel):

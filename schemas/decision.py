@@ -86,6 +86,12 @@ class Score(Record):
     typologies: tuple[TypologyResult, ...] = Field(
         default=(), description="Every typology the event scores on, best first: the first decides.",
     )
+    case_id: str | None = Field(default=None, description="The case of its alert (engine/alert/cases.py).")
+    suppressed_by: str | None = Field(
+        default=None,
+        description="An alert was due but not sent: this earlier alert on the same subject and "
+                    "typology, within the suppression window, covers it.",
+    )
 
 
 class Alert(Record):
@@ -112,6 +118,12 @@ class Alert(Record):
     yield_estimate: float | None = Field(default=None, ge=0.0, le=1.0)
     typology: TypologyResult | None = Field(
         default=None, description="The typology and band that raised it (link and network alerts: none).",
+    )
+    subject: str | None = Field(
+        default=None, description="The entity it is about, as the link graph's entity id (a hash).",
+    )
+    case_id: str | None = Field(
+        default=None, description="Alerts on one subject, from any mode, share a case.",
     )
     features: dict[str, float] = Field(
         default_factory=dict, description="The models' inputs as scored: joined with the outcome to learn."

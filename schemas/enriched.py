@@ -48,6 +48,9 @@ class TrackFeatures(Record):
     implied_speed_knots: float | None = Field(
         default=None, description="Great-circle distance from the previous fix over the time taken."
     )
+    imo: str | None = Field(
+        default=None, description="The IMO number the report gives, or the last one the vessel gave before."
+    )
 
 
 class ScreeningHit(Record):

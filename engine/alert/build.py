@@ -35,13 +35,15 @@ def explain(score: Score, titles: Mapping[str, str]) -> str:
 
 def build_alerts(
     scores: Sequence[Score], titles: Mapping[str, str], arrivals: Mapping[str, datetime | None] | None = None,
-    features: Mapping[str, Mapping[str, float]] | None = None,
+    features: Mapping[str, Mapping[str, float]] | None = None, subjects: Mapping[str, str] | None = None,
 ) -> list[Alert]:
     """An alert for each score record that carries an alert id, in input order, with its
-    priority from the arrival of its event (``arrivals``, by event id) and the yield
-    models' inputs it was scored on (``features``, by event id)."""
+    priority from the arrival of its event (``arrivals``, by event id), the yield
+    models' inputs it was scored on (``features``) and its subject (``subjects``), by
+    event id. A suppressed score has no alert id, so no alert."""
     arrivals = arrivals or {}
     features = features or {}
+    subjects = subjects or {}
     alerts = []
     for score in scores:
         if score.alert_id is None or score.severity is None:
@@ -64,6 +66,8 @@ def build_alerts(
                 model_scores=score.model_scores,
                 yield_estimate=score.yield_estimate,
                 typology=score.typologies[0] if score.typologies else None,
+                subject=subjects.get(score.event_id),
+                case_id=score.case_id,
                 features=dict(features.get(score.event_id, {})),
             )
         )

@@ -20,6 +20,7 @@ from engine.flow.hops import (
     NormaliseHop,
     anomaly_store,
     booking_store,
+    open_alert_store,
     state_changelogs,
     track_store,
 )
@@ -78,7 +79,9 @@ class HotPath:
         self.links = link_store(settings)
         self.graphs = network_store(settings)
         self.anomaly = anomaly_store(settings)
-        self.decide = DecideHop(settings, self.tracks, self.bookings, self.watchlists, self.anomaly)
+        self.open_alerts = open_alert_store(settings)
+        self.decide = DecideHop(settings, self.tracks, self.bookings, self.watchlists, self.anomaly,
+                                self.open_alerts)
         self.link = LinkHop(settings, self.links)
         self.network = NetworkHop(settings, self.graphs)
         self.config = ConfigWatch(settings)
@@ -129,8 +132,14 @@ class HotPath:
         await self.bookings.restore(
             [tp.partition for tp in assigned if tp.topic == self.passenger_topic], owned
         )
+        # These two keep every mode's state of a partition number in one changelog
+        # partition, and a worker may hold that number for one mode and gain it for
+        # another: read it again, since another worker may have written it since.
         keys = self._modes(assigned)
-        await self.anomaly.restore(sorted({p for p, _ in keys}), owned)
+        numbers = sorted({p for p, _ in keys})
+        for store in (self.anomaly, self.open_alerts):
+            store.drop(numbers)
+            await store.restore(numbers, owned)
         if owned():
             self.decide.models_restored(keys)
 
@@ -169,7 +178,6 @@ class HotPath:
         keys = self._modes(revoked)
         with contextlib.suppress(Exception):  # a checkpoint lost costs some learning, not data
             await self._produce_now(self.decide.models_released(keys))
-        self.anomaly.drop(sorted({p for p, _ in keys}))
 
     async def start(self) -> None:
         """Start the producer, then each loop as a task, and the broker watch."""

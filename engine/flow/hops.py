@@ -22,18 +22,20 @@ import orjson
 from pydantic import BaseModel
 
 from engine.alert import build_alerts
+from engine.alert.cases import OpenAlert, case_id_of, covered_by, same_alert_key, subject_of
 from engine.alert.priority import arrival_of
 from engine.enrich import ReferenceData, enrich_batch, parse_events
 from engine.enrich.join import JoinState, expired, join, join_key, merge_encoded
 from engine.enrich.screening import WatchlistSource
 from engine.flow.loop import OutRecord
-from engine.flow.state import ChangelogStore
+from engine.flow.state import ChangelogStore, Expiry
 from engine.keys import entity_key
 from engine.link.identifiers import link_records
 from engine.logs import get_logger
 from engine.messages import RawMessage, dead_letter
 from engine.metrics import (
     ALERTS,
+    ALERTS_SUPPRESSED,
     DEADLETTERS,
     SCORE_LATENCY,
     STAGE_EVENTS_IN,
@@ -42,7 +44,7 @@ from engine.metrics import (
 )
 from engine.normalise import normalise_batch
 from engine.normalise.stage import mode_of_topic
-from engine.score.stage import Scorer
+from engine.score.stage import Scorer, ScoreResult
 from engine.score.track import TrackState, merge_states
 from engine.settings import Settings
 from schemas import (
@@ -214,13 +216,26 @@ def anomaly_store(settings: Settings) -> ChangelogStore[bytes]:
     )
 
 
+def open_alerts_changelog(settings: Settings) -> str:
+    """Name of the changelog topic of the latest alert per subject and typology."""
+    return settings.topics.name(f"{settings.worker.app_id}-open-alerts-changelog")
+
+
+def open_alert_store(settings: Settings) -> ChangelogStore[OpenAlert]:
+    """The latest alert per (partition key, subject, typology), for suppression."""
+    return ChangelogStore(
+        "open-alerts", settings.kafka.bootstrap_servers, open_alerts_changelog(settings),
+        encode=_json, decode=OpenAlert.model_validate_json,
+    )
+
+
 def state_changelogs(settings: Settings) -> list[str]:
     """Every changelog topic a worker of this app writes."""
     from engine.link.features import network_changelog  # the link hops build on this module
     from engine.link.hop import links_changelog
 
     return [tracks_changelog(settings), bookings_changelog(settings), links_changelog(settings),
-            network_changelog(settings), anomaly_changelog(settings)]
+            network_changelog(settings), anomaly_changelog(settings), open_alerts_changelog(settings)]
 
 
 @dataclass
@@ -254,12 +269,15 @@ class DecideHop:
         bookings: ChangelogStore[bytes] | None = None,
         watchlists: WatchlistSource | None = None,
         anomaly: ChangelogStore[bytes] | None = None,
+        open_alerts: ChangelogStore[OpenAlert] | None = None,
     ) -> None:
         self.settings = settings
         self.tracks = tracks if tracks is not None else track_store(settings)
         self.bookings = bookings if bookings is not None else booking_store(settings)
         self.anomaly = anomaly if anomaly is not None else anomaly_store(settings)
         self._since_checkpoint: dict[tuple[int, str], int] = {}
+        self.open_alerts = open_alerts if open_alerts is not None else open_alert_store(settings)
+        self._open_expiry = Expiry(self.open_alerts, max(1.0, settings.scoring.suppress_hours) * 3600)
         self._joined_since_sweep = 0
         self.reference = ReferenceData(settings.reference)
         self.watchlists = watchlists or WatchlistSource(
@@ -308,14 +326,40 @@ class DecideHop:
             for key, state in scored.track_updates.items():
                 out.changelog.append(self.tracks.put(partition_of[key], key, state))
             out.changelog += self._checkpoints_due(out.enriched, out.partitions)
-        out.scores = scored.scores
         with timed("alert"):
+            out.scores, subjects = self._cases(out, scored)
             arrivals = {e.event.event_id: arrival_of(e.event) for e in out.enriched}
-            out.alerts = build_alerts(scored.scores, self.titles, arrivals, scored.features)
+            out.alerts = build_alerts(out.scores, self.titles, arrivals, scored.features, subjects)
         with timed("link_out"):
             for e, sc in zip(out.enriched, out.scores, strict=True):
                 out.links.extend(link_records(e.event, sc.received_at, sc.alert_id is not None))
         return out
+
+    def _cases(self, out: Decided, scored: ScoreResult) -> tuple[list[Score], dict[str, str]]:
+        """Each alerted score's case, and whether an earlier alert covers it (see
+        engine/alert/cases.py); the subjects of the alerts, by event id."""
+        window = self.settings.scoring.suppress_hours
+        scores, subjects = [], {}
+        for e, s, p in zip(out.enriched, scored.scores, out.partitions, strict=True):
+            if s.alert_id is None:
+                scores.append(s)
+                continue
+            track = scored.tracks.get(s.event_id)
+            subject = subjects[s.event_id] = subject_of(e.event, track.imo if track else None)
+            key = f"{e.key}|{same_alert_key(e.event, subject)}|{s.typologies[0].typology_id}"
+            at, case = e.event.occurred_at, case_id_of(subject)
+            previous = self.open_alerts.get(p, key)
+            by = covered_by(previous, s.alert_id, at, window) if window > 0 else None
+            if by is None and (previous is None or (previous.alert_id != s.alert_id and at >= previous.at)):
+                opened = OpenAlert(alert_id=s.alert_id, at=at, case_id=case)
+                out.changelog.append(self.open_alerts.put(p, key, opened))
+            out.changelog += self._open_expiry.used(p, key, at.timestamp())
+            update: dict[str, object] = {"case_id": case}
+            if by is not None and previous is not None:
+                update.update(suppressed_by=by, alert_id=None, case_id=previous.case_id)
+                ALERTS_SUPPRESSED.labels(mode=s.mode).inc()
+            scores.append(s.model_copy(update=update))
+        return scores, subjects
 
     def _checkpoints_due(self, events: Sequence[EnrichedEvent], partitions: Sequence[int]) -> list[OutRecord]:
         """Checkpoint a partition's anomaly models of a mode every ``checkpoint_every`` events."""

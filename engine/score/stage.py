@@ -17,7 +17,7 @@ from engine.score.rule import RuleSpec
 from engine.score.track import TrackState, apply_report, track_features
 from engine.score.typology import judge
 from engine.settings import ScoringSettings, Settings, default_typologies
-from schemas import EnrichedEvent, Finding, Score, VesselEvent, stable_id
+from schemas import EnrichedEvent, Finding, Score, TrackFeatures, VesselEvent, stable_id
 from schemas.decision import ModelScore, RuleStatus, Severity
 
 log = get_logger(__name__)
@@ -40,6 +40,8 @@ class ScoreResult:
     track_updates: dict[str, TrackState] = field(default_factory=dict)
     #: The yield models' inputs of every alerted event, by event id: they go on its alert.
     features: dict[str, Features] = field(default_factory=dict)
+    #: What each vessel report was judged on, by event id.
+    tracks: dict[str, TrackFeatures] = field(default_factory=dict)
 
 
 def alert_id_for(event_id: str, typology_id: str, findings: Sequence[Finding]) -> str:
@@ -98,7 +100,7 @@ class Scorer:
             event = enriched.event
             if isinstance(event, VesselEvent):
                 state = result.track_updates.get(enriched.key) or tracks.get(enriched.key)
-                track = track_features(event, state)
+                track = result.tracks[event.event_id] = track_features(event, state)
                 enriched = enriched.model_copy(update={"track": track})
                 result.track_updates[enriched.key] = apply_report(state, event, self.keep, track)
             score, inputs = self.score_one(enriched, partitions[i] if partitions else 0)

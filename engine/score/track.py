@@ -28,6 +28,9 @@ class TrackState(Record):
     judged: dict[str, TrackFeatures] = Field(
         default_factory=dict, description="Features each held fix was first judged on, by event id."
     )
+    imo: str | None = Field(
+        default=None, description="The IMO number the vessel last gave (voyage reports carry it)."
+    )
 
 
 def haversine_nm(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -49,9 +52,10 @@ def track_features(event: VesselEvent, state: TrackState | None) -> TrackFeature
     """
     if state is not None and event.event_id in state.judged:
         return state.judged[event.event_id]
+    imo = event.imo or (state.imo if state else None)
     earlier = _before(state.fixes, event) if state else []
     if not earlier:
-        return TrackFeatures()
+        return TrackFeatures(imo=imo)
     previous = earlier[-1]
     gap = (event.observed_at - previous.observed_at).total_seconds()
     implied: float | None = None
@@ -63,7 +67,7 @@ def track_features(event: VesselEvent, state: TrackState | None) -> TrackFeature
         if hours > 0:
             dist = haversine_nm(last.position.lat, last.position.lon, event.position.lat, event.position.lon)
             implied = round(dist / hours, 3)
-    return TrackFeatures(previous=previous, seconds_since_previous=gap, implied_speed_knots=implied)
+    return TrackFeatures(previous=previous, seconds_since_previous=gap, implied_speed_knots=implied, imo=imo)
 
 
 def apply_report(
@@ -83,7 +87,7 @@ def apply_report(
         )
         fixes.sort(key=lambda f: (f.observed_at, f.event_id))
     judged[event.event_id] = features if features is not None else track_features(event, state)
-    return _trimmed(fixes, judged, keep)
+    return _trimmed(fixes, judged, keep, event.imo or (state.imo if state else None))
 
 
 def merge_states(older: TrackState | None, newer: TrackState, keep: int) -> TrackState:
@@ -98,10 +102,12 @@ def merge_states(older: TrackState | None, newer: TrackState, keep: int) -> Trac
     fixes = {f.event_id: f for f in older.fixes}
     fixes.update({f.event_id: f for f in newer.fixes})
     ordered = sorted(fixes.values(), key=lambda f: (f.observed_at, f.event_id))
-    return _trimmed(ordered, {**older.judged, **newer.judged}, keep)
+    return _trimmed(ordered, {**older.judged, **newer.judged}, keep, newer.imo or older.imo)
 
 
-def _trimmed(fixes: list[TrackFix], judged: dict[str, TrackFeatures], keep: int) -> TrackState:
+def _trimmed(
+    fixes: list[TrackFix], judged: dict[str, TrackFeatures], keep: int, imo: str | None
+) -> TrackState:
     """The newest ``keep`` of time-ordered fixes, with the features of those kept.
 
     Built without validation: every part is an already validated record, so
@@ -110,5 +116,5 @@ def _trimmed(fixes: list[TrackFix], judged: dict[str, TrackFeatures], keep: int)
     kept = fixes[-keep:]
     ids = {f.event_id for f in kept}
     return TrackState.model_construct(
-        fixes=tuple(kept), judged={k: v for k, v in judged.items() if k in ids}
+        fixes=tuple(kept), judged={k: v for k, v in judged.items() if k in ids}, imo=imo
     )

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pyais import encode_dict
 
+from engine.alert.cases import OpenAlert
 from engine.enrich import parse_events
 from engine.enrich.join import JoinState
 from engine.flow.hops import DecideHop, NormaliseHop, booking_store, track_store
@@ -665,10 +666,11 @@ def check_decide(hop: DecideHop, raws: list[RawMessage]) -> None:
     assert_each_once(raws, out.deadletters, produced, "enrich")
     assert [e.event.event_id for e in out.enriched] == [s.event_id for s in out.scores]
     assert {a.event_id for a in out.alerts} <= set(scored)
+    states: dict[str, Any] = {hop.bookings.changelog_topic: JoinState, hop.tracks.changelog_topic: TrackState,
+                              hop.open_alerts.changelog_topic: OpenAlert}
     for record in out.changelog:
-        state = JoinState if record.topic == hop.bookings.changelog_topic else TrackState
-        if record.value is not None:
-            state.model_validate_json(record.value)
+        if record.value is not None and record.topic in states:
+            states[record.topic].model_validate_json(record.value)
     hop.records(out)
 
 

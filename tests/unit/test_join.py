@@ -120,11 +120,11 @@ def test_the_decide_hop_joins_across_batches_and_writes_the_changelog(hop: Decid
     cash booking rule fires on it), and each batch writes the traveller's state."""
     first = hop.run([raw(pnr_event(), 0)])
     second = hop.run([raw(api_event(), 1)])
-    [record] = second.changelog
-    assert record.topic == hop.bookings.changelog_topic and record.partition == 1
+    [record] = [r for r in second.changelog if r.topic == hop.bookings.changelog_topic]
+    assert record.partition == 1
     assert JoinState.model_validate_json(record.value or b"").api is not None
     assert hop.bookings.get(1, join_key(api_event())) == record.value
-    assert len(first.changelog) == 1
+    assert len([r for r in first.changelog if r.topic == hop.bookings.changelog_topic]) == 1
     [enriched] = second.enriched
     assert isinstance(enriched.event, PassengerEvent) and enriched.event.booking == BOOKING
     [score] = second.scores
