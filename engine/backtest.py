@@ -71,6 +71,13 @@ class RuleResult:
     finds: int = 0
     nothing: int = 0
 
+    def count(self, outcome: Outcome | None) -> None:
+        """Take the outcome of one of its flags' alerts into the figures."""
+        if outcome is not None and outcome.result != "not_examined":
+            self.interventions += 1
+            self.finds += outcome.result in FOUND
+            self.nothing += outcome.result == "nothing_found"
+
     def as_dict(self, days: float, truth: bool, outcomes: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "flags": self.flags,
                                "per_day": round(self.flags / days, 2) if days else None}
@@ -117,6 +124,8 @@ class Report:
     outcomes: bool = False
     budget: int | None = None
     curve: list[CurveDay] = field(default_factory=list)
+    #: Per typology: its alerts, and with outcomes their interventions, finds and nothing found.
+    typologies: dict[str, RuleResult] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         truth = self.evaluation is not None
@@ -125,6 +134,8 @@ class Report:
             "evaluation": self.evaluation.as_dict() if self.evaluation else None,
             "rules": {r: v.as_dict(self.days, truth, self.outcomes) for r, v in sorted(self.rules.items())},
         }
+        out["typologies"] = {t: v.as_dict(self.days, False, self.outcomes)
+                             for t, v in sorted(self.typologies.items())}
         if self.budget is not None:
             out["learning_curve"] = {"budget_per_day": self.budget, "days": [d.as_dict() for d in self.curve]}
         return out
@@ -193,16 +204,19 @@ def measure(
         hit = cases_hit(by_target, event_id, key)
         r.true_flags += bool(hit)
         r.cases.update(hit)
-        outcome = outcome_of.get(alert_id)
-        if outcome is not None and outcome.result != "not_examined":
-            r.interventions += 1
-            r.finds += outcome.result in FOUND
-            r.nothing += outcome.result == "nothing_found"
+        r.count(outcome_of.get(alert_id))
+    typologies: dict[str, RuleResult] = {}
+    for alert in {a.alert_id: a for a in result.alerts}.values():
+        if alert.typology is not None:
+            t = typologies.setdefault(alert.typology.typology_id, RuleResult("typology"))
+            t.flags += 1
+            t.count(outcome_of.get(alert.alert_id))
     alerts = [a.model_dump(mode="json") for a in result.alerts]
     return Report(
         rules=rules, days=_days(result.scores), events=len(result.scores),
         alerts=len({a["alert_id"] for a in alerts}),
         evaluation=None if truth is None else evaluate(truth, alerts), outcomes=outcomes is not None,
+        typologies=typologies,
     )
 
 
@@ -283,6 +297,13 @@ def render(report: Report, other: Report | None = None, names: tuple[str, str] =
                      f"cases detected {sum(k.detected for k in rep.evaluation.kinds.values())}"
                      f"/{sum(k.cases for k in rep.evaluation.kinds.values())}")
         out.append(line)
+        for typology, t in sorted(rep.typologies.items()):
+            d = t.as_dict(rep.days, False, rep.outcomes)
+            figures = f"typology {typology}: {d['flags']} alerts, {d['per_day']} a day"
+            if rep.outcomes and d["interventions"]:
+                figures += (f", {d['interventions']} interventions, yield {d['yield_per_100']}/100, "
+                            f"nugatory {d['nugatory_rate']:.1%}")
+            out.append(figures)
         if rep.budget is not None:
             out.append(render_curve(rep))
     return "\n".join(out)

@@ -1,5 +1,5 @@
-"""Every rule the engine runs, of every kind, as ``gatehound rules`` shows them; and one
-rule's findings on a replayed run."""
+"""Every rule the engine runs, of every kind, and every model, as ``gatehound rules``
+shows them; and one rule's findings on a replayed run."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from engine.errors import ConfigError
 from engine.link.rule import LINK_RULES, NETWORK_RULES
 from engine.pipeline import PipelineResult
 from engine.score.loader import load_rules
+from engine.score.model import load_models
 from engine.settings import Settings
 
 
@@ -19,8 +20,8 @@ class RuleRow:
 
     id: str
     version: str
-    kind: str  # event, link or network
-    status: str
+    kind: str  # event, link, network; or a model's kind: anomaly or yield
+    status: str  # a rule's status, a model's role
     reads: str  # the modes of an event rule, the identifier kinds of a link rule
     title: str
 
@@ -41,6 +42,10 @@ def rule_rows(settings: Settings) -> list[RuleRow]:
     for net in NETWORK_RULES.values():
         status = settings.rules.get(net.id, {}).get("status", "live")
         rows.append(RuleRow(net.id, net.version, "network", status, "network features", net.title))
+    for model in load_models().values():
+        role = settings.models.roles.get(model.id, model.role) if settings.models.enabled else "off"
+        modes = ",".join(sorted(model.modes))
+        rows.append(RuleRow(model.id, model.version, model.kind, role, modes, model.title))
     return sorted(rows, key=lambda r: r.id)
 
 

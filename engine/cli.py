@@ -449,7 +449,7 @@ def evaluate(
         json_out.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-rules_app = typer.Typer(help="The rules: list them, try one on files.", no_args_is_help=True)
+rules_app = typer.Typer(help="The rules and models: list them, try a rule on files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 
@@ -457,8 +457,9 @@ app.add_typer(rules_app, name="rules")
 def rules_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per rule, per line.")] = False,
 ) -> None:
-    """Every rule: id, version, kind (event, link or network), status here (after
-    GATEHOUND_RULES__<ID>__STATUS), the modes or identifiers it reads, what it looks for."""
+    """Every rule and model: id, version, kind (event, link or network rule; anomaly or
+    yield model), status here (after GATEHOUND_RULES__<ID>__STATUS; a model's role after
+    GATEHOUND_MODELS__ROLES), the modes or identifiers it reads, what it looks for."""
     from engine.catalogue import rule_rows
 
     rows = rule_rows(Settings())
@@ -468,7 +469,7 @@ def rules_list(
         return
     width = max(len(r.id) for r in rows)
     for r in rows:
-        typer.echo(f"{r.id:<{width}}  v{r.version:<3} {r.kind:<8} {r.status:<7} {r.reads:<28} {r.title}")
+        typer.echo(f"{r.id:<{width}}  v{r.version:<3} {r.kind:<8} {r.status:<10} {r.reads:<28} {r.title}")
 
 
 @rules_app.command("test")
@@ -551,8 +552,10 @@ def backtest(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here as JSON.")] = None,
     budget: Annotated[int | None, typer.Option(
         "--budget", min=1,
-        help="Interventions a day: replay in time order, learn from the outcomes (drawn from --truth "
-             "when --outcomes is not given) and show precision at this budget, rules alone and learned.",
+        help="Interventions a day: replay in time order, learn from the outcomes and show precision "
+             "at this budget, rules alone and learned. Outcomes are drawn from --truth as alerts are "
+             "raised (simulated traffic), or taken from --outcomes as their recorded_at passes the "
+             "events' time (recorded traffic).",
     )] = None,
 ) -> None:
     """Replay files under a configuration and report every rule: flags, flags per day,

@@ -77,6 +77,9 @@ def test_outcomes_are_drawn_from_the_truth_per_alert(simulation: Simulation) -> 
     assert courier["interventions"] > 0 and courier["yield_per_100"] > 50 and courier["nugatory_rate"] < 0.5
     # An expired passport is a real finding but seldom hides anything (3 % in the simulation).
     assert expiry["interventions"] > 0 and expiry["nugatory_rate"] > 0.5
+    general = report.as_dict()["typologies"]["general"]
+    assert general["flags"] == sum(1 for a in {a.alert_id: a for a in alerts}.values() if a.typology)
+    assert general["interventions"] > 0 and "typology general:" in render(report)
 
 
 def test_link_and_network_rules_are_live_or_off() -> None:
@@ -127,10 +130,13 @@ def test_the_commands_compare_two_configurations(simulation: Simulation, tmp_pat
 
 def test_rules_list_shows_every_kind_of_rule_with_its_status_here() -> None:
     listed = runner.invoke(app, ["rules", "list", "--json"], env={
-        "GATEHOUND_RULES__PASSENGER_LATE_CASH_BOOKING__STATUS": "shadow"})
+        "GATEHOUND_RULES__PASSENGER_LATE_CASH_BOOKING__STATUS": "shadow",
+        "GATEHOUND_MODELS__ROLES": '{"yield_tree": "off"}'})
     assert listed.exit_code == 0, listed.output
     rows = {r["id"]: r for r in map(json.loads, listed.output.splitlines())}
     assert rows["passenger_late_cash_booking"]["status"] == "shadow"
+    assert (rows["yield_tree"]["kind"], rows["yield_tree"]["status"]) == ("yield", "off")
+    assert (rows["yield_logistic"]["status"], rows["anomaly_halfspace"]["kind"]) == ("champion", "anomaly")
     some = ("cross_courier_network", "cross_flagged_across_modes", "vessel_ais_gap")
     kinds = {rows[r]["kind"] for r in some}
     assert kinds == {"link", "network", "event"}
@@ -153,3 +159,42 @@ def test_rules_test_prints_one_rules_findings(simulation: Simulation) -> None:
 def test_a_link_rule_refuses_an_unknown_config_key() -> None:
     with pytest.raises(ConfigError, match="unknown config key"):
         link_rules(Settings(rules={"cross_courier_network": {"min_booking": 2}}))
+
+
+def test_the_learning_curve_picks_the_budget_by_rules_and_by_learning() -> None:
+    """Per day, the budget's best alerts by rule score and by learned chance; precision is
+    finds among the examined ones picked."""
+    from datetime import UTC, datetime, timedelta
+
+    from engine.backtest import learning_curve
+    from engine.pipeline import PipelineResult
+    from schemas import Alert, Finding, Outcome, Score
+
+    day = datetime(2026, 6, 1, 8, tzinfo=UTC)
+    finding = Finding(rule_id="r", score=0.6, detail="x")
+    scores, alerts, outcomes = [], [], {}
+    # rule score, learned chance, found: the rules prefer the first two, learning the last two
+    for i, (rule, learned, found) in enumerate([(0.9, 0.1, False), (0.8, 0.2, False), (0.6, 0.9, True),
+                                                (0.55, 0.8, True)]):
+        at = day + timedelta(hours=i)
+        scores.append(Score(event_id=f"e{i}", mode="passenger", key="k", occurred_at=at, received_at=at,
+                            findings=(finding,), rule_versions={}, final_score=rule))
+        alerts.append(Alert(alert_id=f"a{i}", event_id=f"e{i}", mode="passenger", key="k", severity="low",
+                            score=rule, findings=(finding,), explanation="x", raised_at=at,
+                            yield_estimate=learned))
+        outcomes[f"a{i}"] = Outcome(alert_id=f"a{i}", result="seizure" if found else "nothing_found",
+                                    recorded_at=at + timedelta(hours=3), recorded_by="sim-officer-01")
+    [row] = learning_curve(PipelineResult(scores=scores, alerts=alerts), outcomes, budget=2)
+    assert (row.day, row.alerts, row.rules, row.learned) == ("2026-06-01", 4, (0, 2), (2, 2))
+
+
+def test_backtest_with_a_budget_learns_and_draws_the_curve(simulation: Simulation) -> None:
+    """--budget with the truth: outcomes drawn in the run, a curve row per day of traffic."""
+    files, truth = simulation
+    report, alerts = backtest(files, {}, truth, budget=5)
+    assert report.budget == 5 and report.curve
+    assert sum(d.alerts for d in report.curve) == len({a.alert_id for a in alerts})
+    assert all(d.rules[1] <= 5 and d.learned[1] <= 5 for d in report.curve)
+    assert "precision at a budget of 5 interventions a day" in render(report)
+    with pytest.raises(ConfigError, match="needs outcomes"):
+        backtest(files, {}, None, budget=5)
