@@ -104,6 +104,15 @@ MODEL_PRECISION_AT_BUDGET = Gauge(
     "highest, as many as the daily intervention budget (models.daily_budget).",
     ["model"],
 )
+TYPOLOGY_ALERTS = Counter(
+    "gatehound_typology_alerts_total", "Alerts raised, by the typology and band that raised them.",
+    ["typology", "severity"],
+)
+TYPOLOGY_OUTCOMES = Counter(
+    "gatehound_typology_outcomes_total",
+    "Outcomes of examined alerts by the typology that raised them: yield and nugatory rate per typology.",
+    ["typology", "result"],
+)
 RULE_OUTCOMES = Counter(
     "gatehound_rule_outcomes_total",
     "Outcomes of examined alerts a rule contributed to, by result: yield and nugatory rate per rule.",

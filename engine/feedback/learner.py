@@ -11,7 +11,8 @@ While learning it keeps, per yield model, the scores it gave before learning and
 outcomes that followed: over the latest ``window`` of them a rolling AUC and the
 precision at the daily budget (finds among the ``models.daily_budget`` best scored),
 champion and challenger alike, and an ADWIN detector on the model's error, whose
-detections count as drift. Each outcome also counts for the rules behind its alert.
+detections count as drift. Each outcome also counts for the rules behind its alert
+and the typology that raised it.
 
 ``dump`` seals the yield models with what the learner must not forget across a
 restart (the alerts learned, outcomes still waiting for their alert, the metrics'
@@ -34,6 +35,7 @@ from engine.metrics import (
     MODEL_PRECISION_AT_BUDGET,
     OUTCOMES,
     RULE_OUTCOMES,
+    TYPOLOGY_OUTCOMES,
 )
 from engine.score.bank import ModelBank, seal, unseal
 from schemas import Alert, Outcome
@@ -45,6 +47,7 @@ FOUND = ("seizure", "arrest")
 class _Scored:
     features: dict[str, float]
     scores: dict[str, float]
+    typology: str | None
 
 
 def precision_at(pairs: deque[tuple[float, bool]] | list[tuple[float, bool]], budget: int) -> float | None:
@@ -91,7 +94,8 @@ class Learner:
         if alert.alert_id in self.learned or not alert.features:
             return
         scores = {m.model_id: m.score for m in alert.model_scores if m.kind == "yield"}
-        self._scored[alert.alert_id] = _Scored(dict(alert.features), scores)
+        typology = alert.typology.typology_id if alert.typology else None
+        self._scored[alert.alert_id] = _Scored(dict(alert.features), scores, typology)
         while len(self._scored) > self.keep_alerts:
             self._scored.popitem(last=False)
         found = self._waiting.pop(alert.alert_id, None)
@@ -135,6 +139,8 @@ class Learner:
         for name in scored.features:
             if name.startswith("rule:"):
                 RULE_OUTCOMES.labels(rule=name.removeprefix("rule:"), result=result).inc()
+        if scored.typology is not None:
+            TYPOLOGY_OUTCOMES.labels(typology=scored.typology, result=result).inc()
         self.bank.learn_outcome(scored.features, found)
         self.learned[alert_id] = None
         while len(self.learned) > self.keep_alerts:

@@ -40,6 +40,7 @@ from engine.metrics import (
     SCORE_LATENCY,
     STAGE_EVENTS_IN,
     STAGE_EVENTS_OUT,
+    TYPOLOGY_ALERTS,
     timed,
 )
 from engine.normalise import normalise_batch
@@ -452,6 +453,8 @@ class DecideHop:
         for a in result.alerts:
             for f in a.findings:
                 ALERTS.labels(rule=f.rule_id, severity=a.severity).inc()
+            if a.typology is not None:
+                TYPOLOGY_ALERTS.labels(typology=a.typology.typology_id, severity=a.severity).inc()
         # Received (broker time of the raw message) to decided, per mode.
         now = datetime.now(tz=UTC)
         for s in result.scores:

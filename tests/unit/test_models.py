@@ -194,12 +194,15 @@ def test_precision_at_budget() -> None:
 
 
 def test_outcomes_count_for_the_rules_behind_the_alert() -> None:
-    """gatehound_rule_outcomes_total: an examined outcome counts once per rule of its alert."""
+    """An examined outcome counts once per rule of its alert, and once for its typology."""
     from prometheus_client import REGISTRY
 
-    def count() -> float:
-        labels = {"rule": "freight_value_per_kg", "result": "find"}
-        return REGISTRY.get_sample_value("gatehound_rule_outcomes_total", labels) or 0.0
+    def count() -> tuple[float, float]:
+        rule = REGISTRY.get_sample_value("gatehound_rule_outcomes_total",
+                                         {"rule": "freight_value_per_kg", "result": "find"})
+        typology = REGISTRY.get_sample_value("gatehound_typology_outcomes_total",
+                                             {"typology": "general", "result": "find"})
+        return rule or 0.0, typology or 0.0
 
     s = scorer()
     assert s.models is not None
@@ -209,7 +212,7 @@ def test_outcomes_count_for_the_rules_behind_the_alert() -> None:
     learner.alert(a)
     learner.outcome(_outcome(a, True))
     learner.outcome(_outcome(a, True))
-    assert count() == before + 1
+    assert count() == (before[0] + 1, before[1] + 1)
 
 
 def test_recorded_outcomes_come_due_in_time_order() -> None:
