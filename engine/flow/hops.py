@@ -367,13 +367,15 @@ class DecideHop:
         if self.scorer.models is None:
             return []
         every = self.settings.models.checkpoint_every
-        due = []
+        counts: dict[tuple[int, str], int] = {}
         for e, p in zip(events, partitions, strict=True):
-            key = (p, e.event.mode)
-            n = self._since_checkpoint[key] = self._since_checkpoint.get(key, 0) + 1
-            if n >= every:
+            counts[(p, e.event.mode)] = counts.get((p, e.event.mode), 0) + 1
+        due = []
+        for key, n in counts.items():
+            total = self._since_checkpoint[key] = self._since_checkpoint.get(key, 0) + n
+            if total >= every:
                 due.append(key)
-        return [self.checkpoint(*key) for key in due]
+        return [self.checkpoint(*key) for key in sorted(due)]
 
     def checkpoint(self, partition: int, mode: str) -> OutRecord:
         """The anomaly models of one partition and mode, for their changelog."""

@@ -29,8 +29,9 @@ from engine.settings import ModelSettings
 from schemas.decision import ModelRole, ModelScore
 
 _MAC_BYTES = 32
-#: Events per partition whose model scores are kept for redeliveries.
-REMEMBER = 20_000
+#: Events per partition and mode whose model scores are kept for redeliveries: those
+#: delivered again come from the batches since the last commit, a few at most.
+REMEMBER = 2_000
 
 #: What an event was scored: model scores, the yield estimate, the yield inputs.
 Remembered = tuple[tuple[ModelScore, ...], float | None, dict[str, float] | None]

@@ -78,3 +78,21 @@ def test_a_traveller_alerted_by_booking_and_manifest_is_one_alert() -> None:
     assert len(out.alerts) == 1
     [covered] = [s for s in out.scores if s.suppressed_by]
     assert covered.suppressed_by == out.alerts[0].alert_id and covered.case_id == out.alerts[0].case_id
+
+
+def test_anomaly_models_are_checkpointed_once_per_threshold() -> None:
+    """checkpoint_every events of a partition and mode: one checkpoint, however big the
+    batch; then the count starts again."""
+    h = DecideHop(Settings(models=ModelSettings(checkpoint_every=10)))
+
+    def checkpoints(events: list[Event]) -> int:
+        out = h.run([raw(e, i) for i, e in enumerate(events)])
+        return sum(1 for r in out.changelog if r.topic == h.anomaly.changelog_topic)
+
+    ships = reports(*range(0, 30))
+    assert checkpoints(ships[:25]) == 1
+    assert checkpoints(ships[25:29]) == 0
+    assert checkpoints(ships[29:]) == 0
+    saved = h.anomaly.get(0, "anomaly:vessel")
+    assert saved is not None and h.scorer.models is not None
+    h.scorer.models.load(saved)  # what a new owner would load: signed, readable
