@@ -235,6 +235,10 @@ class ModelSettings(BaseModel):
         description="Interventions a day the operations centre can make: the precision the "
                     "yield models are compared on is among this many best-scored alerts.",
     )
+    anomaly_learn_every: int = Field(
+        default=4, ge=1,
+        description="The anomaly models learn one event in this many (by event id): 1 learns all.",
+    )
     checkpoint_every: int = Field(
         default=5_000, ge=1, description="Events between checkpoints of a partition's anomaly models.",
     )

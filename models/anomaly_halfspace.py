@@ -15,8 +15,9 @@ def build(seed: int) -> Any:
 
     Half-space trees over the event's numbers (hours booked ahead, party size, bags,
     value per kg, time since a ship's last report...), scaled to 0-1 as they arrive.
-    One model per mode and partition, learning from every event after scoring it; a
-    score near 1 means few recent events looked like this one.
+    One model per mode and partition, learning from a share of all its events and
+    scoring those a rule found something in; a score near 1 means few recent events
+    looked like this one.
     """
     return compose.Pipeline(
         preprocessing.MinMaxScaler(),

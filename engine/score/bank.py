@@ -1,8 +1,10 @@
 """The models of one scorer, their scores, their learning and their saved state.
 
 - Anomaly models learn from traffic: one set per (partition, mode), so a partition's
-  models see the same events in the same order whichever worker owns it. Each
-  event is scored first, then learned (score before learn). What an event was
+  models see the same events in the same order whichever worker owns it. They learn
+  one event in ``anomaly_learn_every`` (4; chosen by event id) and score the events
+  with a live finding, the ones a score can matter for: before learning them (score
+  before learn). Scoring and learning every event cost more than all the rules. What an event was
   scored is remembered (the newest ``REMEMBER`` events per partition), so an event
   delivered again gets the same model scores and is not learned twice.
 - Yield models learn from outcomes, which arrive hours after the alert: they score
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import pickle
+import zlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -83,14 +86,23 @@ class ModelBank:
             seen.popitem(last=False)
 
     def score_traffic(
-        self, partition: int, mode: str, x: dict[str, float], explain: bool
+        self, partition: int, mode: str, x: dict[str, float], score: bool, learn: bool
     ) -> list[ModelScore]:
-        """Score an event with its partition's anomaly models, then teach them the event."""
+        """Score an event with its partition's anomaly models (explained), then teach
+        them the event: either or both."""
         out = []
         for m in self._anomaly_models(partition, mode):
-            out.append(m.model_score(x, explain))
-            m.learn(x)
+            if score:
+                out.append(m.model_score(x, explain=True))
+            if learn:
+                m.learn(x)
         return out
+
+    def learns_from(self, event_id: str) -> bool:
+        """Whether the anomaly models learn this event: one in ``anomaly_learn_every``,
+        chosen by the event id, so every run and every worker learn the same events."""
+        every = self.settings.anomaly_learn_every
+        return every == 1 or zlib.crc32(event_id.encode("utf-8")) % every == 0
 
     def score_yield(self, x: dict[str, float]) -> tuple[list[ModelScore], float | None]:
         """Every yield model's score of an alerted event, and the champion's estimate

@@ -152,15 +152,19 @@ class Scorer:
     def score_models(
         self, enriched: EnrichedEvent, findings: Sequence[Finding], candidate: bool, partition: int
     ) -> Remembered:
-        """The models' scores of an event: anomaly for every event, yield for a candidate
-        (one with a live finding), whose anomaly scores join its yield inputs. A
-        redelivered event gets what it was scored the first time, and teaches nothing again."""
+        """The models' scores of a candidate (an event with a live finding): anomaly and
+        yield, the anomaly scores among the yield inputs; and the anomaly models learn
+        their share of all events (engine/score/bank.py). A redelivered event gets what
+        it was scored the first time, and teaches nothing again."""
         assert self.models is not None
         event_id, mode = enriched.event.event_id, enriched.event.mode
+        learn = self.models.learns_from(event_id)
+        if not (candidate or learn):
+            return (), None, None
         before = self.models.recall(partition, mode, event_id)
         if before is not None:
             return before
-        scores = self.models.score_traffic(partition, mode, traffic_features(enriched), candidate)
+        scores = self.models.score_traffic(partition, mode, traffic_features(enriched), candidate, learn)
         estimate, features = None, None
         if candidate:
             features = model_features(enriched, findings)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from engine.broker import assign_all
 from engine.evaluate import read_jsonl
 from engine.feedback.hop import YIELD_KEY, read_latest
 from engine.flow.hops import anomaly_changelog
@@ -40,6 +41,30 @@ def _count(version: str) -> int:
     return int(version.rpartition("+")[2])
 
 
+async def _checkpoints(settings: Settings) -> dict[tuple[int, str], int]:
+    """Per (partition, mode): how many events the checkpointed anomaly model learned."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topic = anomaly_changelog(settings)
+        await assign_all(consumer, [topic])
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        latest: dict[tuple[int, str], bytes] = {}
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                for r in records:
+                    if r.key and r.value:
+                        latest[(tp.partition, r.key.decode().removeprefix("anomaly:"))] = r.value
+    finally:
+        await consumer.stop()
+    out = {}
+    for key, value in latest.items():
+        state = unseal(value, settings.models)
+        for models in state["anomaly"].values():
+            out[key] = max(learned for _, learned, _ in models)
+    return out
+
+
 def test_outcomes_teach_the_models_and_a_restart_keeps_them(
     engine_settings: Settings, tmp_path: Path
 ) -> None:
@@ -53,7 +78,7 @@ def test_outcomes_teach_the_models_and_a_restart_keeps_them(
         write_simulation(out, FeedSimulator(seed=seed, cases_per_10k=60), count=1200)
         runs.append(([out / name for name in FILES.values()], read_jsonl(out / "truth.jsonl", "truth")))
 
-    async def scenario() -> tuple[int, list[Alert], list[Alert], list[Score], list[Score]]:
+    async def scenario() -> tuple[int, list[Alert], list[Alert], dict[tuple[int, str], int], list[Score]]:
         watch = OutputWatch()
         follower = asyncio.create_task(watch.follow(settings))
         try:
@@ -84,9 +109,9 @@ def test_outcomes_teach_the_models_and_a_restart_keeps_them(
                 await asyncio.sleep(0.5)
             assert learned == examined > 0
             assert stop_worker(first) == 0 and error_lines(first.log_path) == []
-            checkpoint = await read_latest(settings.kafka.bootstrap_servers, anomaly_changelog(settings),
-                                           b"anomaly:passenger")
-            assert checkpoint is not None, "a clean stop checkpoints the anomaly models"
+            checkpoints = await _checkpoints(settings)
+            assert {mode for _, mode in checkpoints} == {"passenger", "freight", "vessel"}, (
+                "a clean stop checkpoints the anomaly models")
 
             second = start_worker(settings, 2, tmp_path)
             known, first_scores = set(watch.alerts), dict(watch.score_values)
@@ -99,26 +124,23 @@ def test_outcomes_teach_the_models_and_a_restart_keeps_them(
             after = [Alert.model_validate_json(v) for k, v in watch.alerts.items() if k not in known]
             assert stop_worker(second) == 0 and error_lines(second.log_path) == []
             scores = [Score.model_validate_json(v) for v in watch.score_values.values()]
-            return (learned, before, after, [s for s in scores if s.event_id in first_scores],
-                    [s for s in scores if s.event_id not in first_scores])
+            fresh = [s for s in scores if s.event_id not in first_scores]
+            return learned, before, after, checkpoints, fresh
         finally:
             follower.cancel()
             await asyncio.gather(follower, return_exceptions=True)
 
-    learned, before, after, first_scores, second_scores = asyncio.run(scenario())
+    learned, before, after, checkpoints, second_scores = asyncio.run(scenario())
     champion = [m for a in after for m in a.model_scores if m.model_id == "yield_logistic"]
     assert champion and all(_count(m.model_version) == learned for m in champion)
     assert any(a.yield_estimate is not None for a in after), "trusted after enough outcomes"
     assert all(a.yield_estimate is None for a in before), "nothing learned yet in the first traffic"
-    # The anomaly models went on from their checkpoints: in the first traffic each
-    # partition's first event met an untaught model; in the second, none did.
-    def least_taught(scores: list[Score]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for s in scores:
-            for m in s.model_scores:
-                if m.kind == "anomaly":
-                    out[s.mode] = min(out.get(s.mode, 1 << 30), _count(m.model_version))
-        return out
-
-    assert set(least_taught(first_scores).values()) == {0}
-    assert all(n > 0 for n in least_taught(second_scores).values()), least_taught(second_scores)
+    # The anomaly models went on from their checkpoints: every score of the second
+    # traffic met a model that had learned at least what the least taught partition of
+    # its mode had when the first worker stopped (fresh models would start at 0).
+    least = {mode: min(n for (_, m), n in checkpoints.items() if m == mode) for _, mode in checkpoints}
+    assert min(least.values()) > 0
+    seen = [(s.mode, _count(m.model_version)) for s in second_scores for m in s.model_scores
+            if m.kind == "anomaly"]
+    assert {mode for mode, _ in seen} == set(least)
+    assert all(n >= least[mode] for mode, n in seen), (least, sorted(seen)[:5])

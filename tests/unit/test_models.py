@@ -31,7 +31,9 @@ def traffic(n: int) -> list[EnrichedEvent]:
 
 
 def scorer(**models: object) -> Scorer:
-    return Scorer(Settings(models=ModelSettings(min_outcomes=5, **models)))  # type: ignore[arg-type]
+    """A scorer whose anomaly models learn every event, trusted after 5 outcomes."""
+    options: dict[str, object] = {"min_outcomes": 5, "anomaly_learn_every": 1, **models}
+    return Scorer(Settings(models=ModelSettings(**options)))  # type: ignore[arg-type]
 
 
 def test_an_event_is_scored_before_it_is_learned() -> None:
