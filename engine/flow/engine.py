@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
@@ -20,6 +21,7 @@ from engine.flow.hops import (
     NormaliseHop,
     anomaly_store,
     booking_store,
+    open_alert_mode,
     open_alert_store,
     state_changelogs,
     track_store,
@@ -38,6 +40,10 @@ log = get_logger(__name__)
 
 #: A batch read from a followed topic: (key, value) pairs.
 Records = list[tuple[bytes | None, bytes | None]]
+
+
+def _of_mode(mode: str, key: str) -> bool:
+    return open_alert_mode(key) == mode
 
 
 async def ensure_app_topics(settings: Settings) -> list[str]:
@@ -178,6 +184,10 @@ class HotPath:
         keys = self._modes(revoked)
         with contextlib.suppress(Exception):  # a checkpoint lost costs some learning, not data
             await self._produce_now(self.decide.models_released(keys))
+        # A mode's open alerts go with its partition (their expiry must not delete what
+        # the new owner writes); the other modes' of that number stay.
+        for number, mode in keys:
+            self.open_alerts.drop_keys(number, partial(_of_mode, mode))
 
     async def start(self) -> None:
         """Start the producer, then each loop as a task, and the broker watch."""

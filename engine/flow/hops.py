@@ -222,6 +222,13 @@ def open_alerts_changelog(settings: Settings) -> str:
     return settings.topics.name(f"{settings.worker.app_id}-open-alerts-changelog")
 
 
+def open_alert_mode(key: str) -> str:
+    """The mode of an open alert's key, from the partition key it starts with."""
+    if key.startswith("mmsi:"):
+        return "vessel"
+    return "passenger" if key.startswith("flight:") else "freight"
+
+
 def open_alert_store(settings: Settings) -> ChangelogStore[OpenAlert]:
     """The latest alert per (partition key, subject, typology), for suppression."""
     return ChangelogStore(

@@ -88,6 +88,13 @@ class ChangelogStore(Generic[T]):
         for p in partitions:
             self.partitions.pop(p, None)
 
+    def drop_keys(self, partition: int, gone: Callable[[str], bool]) -> None:
+        """Forget some keys of a partition (those of a source topic this worker gave up,
+        where several topics share the changelog's partitions)."""
+        table = self.partitions.get(partition, {})
+        for key in [k for k in table if gone(k)]:
+            del table[key]
+
     async def restore(
         self, partitions: list[int], owned: Callable[[], bool] = lambda: True, idle_ms: int = 100
     ) -> int:

@@ -96,3 +96,21 @@ def test_anomaly_models_are_checkpointed_once_per_threshold() -> None:
     saved = h.anomaly.get(0, "anomaly:vessel")
     assert saved is not None and h.scorer.models is not None
     h.scorer.models.load(saved)  # what a new owner would load: signed, readable
+
+
+def test_giving_up_one_modes_partition_forgets_only_its_open_alerts() -> None:
+    """Open alerts of a ship, a flight and a consignment share partition 0 of the changelog;
+    dropping the vessel mode's keys leaves the others."""
+    from datetime import UTC, datetime
+
+    from engine.alert.cases import OpenAlert
+    from engine.flow.hops import open_alert_mode, open_alert_store
+
+    store = open_alert_store(Settings())
+    opened = OpenAlert(alert_id="a", at=datetime(2026, 6, 1, tzinfo=UTC), case_id="c")
+    keys = ["mmsi:235000001|s|general", "flight:EK0007/2026-06-01/DXB|t|general", "freight-1|o|general"]
+    for key in keys:
+        store.put(0, key, opened)
+    assert [open_alert_mode(k) for k in keys] == ["vessel", "passenger", "freight"]
+    store.drop_keys(0, lambda k: open_alert_mode(k) == "vessel")
+    assert sorted(store.partitions[0]) == sorted(keys[1:])
