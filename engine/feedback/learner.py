@@ -78,6 +78,10 @@ def rolling_auc(pairs: deque[tuple[float, bool]] | list[tuple[float, bool]]) -> 
 class Learner:
     """Joins outcomes to their alerts' features and teaches a bank's yield models."""
 
+    #: Alert ids kept as learned, and outcomes kept waiting for their alert: both go in
+    #: every state record on ``models``, which must stay well under a Kafka message's 1 MB.
+    KEEP_IDS = 10_000
+
     def __init__(self, bank: ModelBank, window: int = 500, keep_alerts: int = 200_000) -> None:
         self.bank = bank
         self.window = window
@@ -90,8 +94,12 @@ class Learner:
         self.drifts: dict[str, int] = {}
 
     def alert(self, alert: Alert) -> None:
-        """Remember what an alert was scored on; learn at once if its outcome came first."""
-        if alert.alert_id in self.learned or not alert.features:
+        """Remember what an alert was scored on; learn at once if its outcome came first.
+        An alert with nothing to learn from (a link or network alert) releases its outcome."""
+        if alert.alert_id in self.learned:
+            return
+        if not alert.features:
+            self._waiting.pop(alert.alert_id, None)
             return
         scores = {m.model_id: m.score for m in alert.model_scores if m.kind == "yield"}
         typology = alert.typology.typology_id if alert.typology else None
@@ -112,6 +120,8 @@ class Learner:
             self._learn(outcome.alert_id, found)
         else:
             self._waiting[outcome.alert_id] = found
+            while len(self._waiting) > self.KEEP_IDS:  # an outcome whose alert never came
+                del self._waiting[next(iter(self._waiting))]
 
     def _learn(self, alert_id: str, found: bool) -> None:
         scored = self._scored.pop(alert_id)
@@ -143,7 +153,7 @@ class Learner:
             TYPOLOGY_OUTCOMES.labels(typology=scored.typology, result=result).inc()
         self.bank.learn_outcome(scored.features, found)
         self.learned[alert_id] = None
-        while len(self.learned) > self.keep_alerts:
+        while len(self.learned) > self.KEEP_IDS:
             self.learned.popitem(last=False)
 
     @property

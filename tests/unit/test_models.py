@@ -232,3 +232,26 @@ def test_late_cash_fixture_alerts() -> None:
     [a] = _alerts(scorer(), [enriched(passenger_doc(**LATE_CASH))])
     assert a.features["mode:passenger"] == 1.0 and a.features["paid:cash"] == 1.0
     assert sum(v for k, v in a.features.items() if k.startswith("departs:")) == 1.0
+
+
+def test_the_learners_state_stays_small() -> None:
+    """Learned ids and waiting outcomes are bounded, so the state record on 'models' stays
+    well under Kafka's 1 MB; an outcome of an alert with nothing to learn is released."""
+    s = scorer()
+    assert s.models is not None
+    learner = Learner(s.models)
+    learner.KEEP_IDS = 50
+    alerts = _alerts(s, traffic(90))
+    for i in range(200):
+        learner.outcome(Outcome(alert_id=f"alert-unknown-{i}", result="seizure", recorded_at=RECEIVED,
+                                recorded_by="sim-officer-01"))
+    assert learner.waiting == 50
+    link_alert = alerts[0].model_copy(update={"alert_id": "alert-unknown-199", "features": {}})
+    learner.alert(link_alert)
+    assert learner.waiting == 49
+    learner.KEEP_IDS = 3
+    assert len(alerts) > 3
+    for a in alerts:
+        learner.alert(a)
+        learner.outcome(_outcome(a, True))
+    assert list(learner.learned) == [a.alert_id for a in alerts[-3:]] and len(learner.dump()) < 1_000_000
