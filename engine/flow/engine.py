@@ -161,10 +161,15 @@ class HotPath:
             except ConfigError as exc:
                 log.error("feedback.restore_refused", detail=str(exc))
 
-    async def _produce_now(self, records: list[OutRecord]) -> None:
-        for r in records:
-            await self.producer.send_and_wait(r.topic, r.value, key=r.key, partition=r.partition,
-                                              headers=list(r.headers) or None)
+    async def _produce_now(self, records: list[OutRecord], within_s: float = 5.0) -> None:
+        """Produce records outside a batch and wait for them, for at most ``within_s``
+        (TimeoutError after): a broker that is gone must not hold a stop or a rebalance."""
+        async def send() -> None:
+            for r in records:
+                await self.producer.send_and_wait(r.topic, r.value, key=r.key, partition=r.partition,
+                                                  headers=list(r.headers) or None)
+
+        await asyncio.wait_for(send(), within_s)
 
     async def _restore_links(self, assigned: list[TopicPartition], owned: Callable[[], bool]) -> None:
         await self.links.restore([tp.partition for tp in assigned], owned)
