@@ -186,9 +186,11 @@ class HotPath:
     async def _drop(self, revoked: list[TopicPartition]) -> None:
         self.tracks.drop([tp.partition for tp in revoked if tp.topic == self.vessel_topic])
         self.bookings.drop([tp.partition for tp in revoked if tp.topic == self.passenger_topic])
+        # Nothing is produced here, inside the rebalance: a revoked partition's anomaly
+        # models go back to their last checkpoint (some learning lost, no data), and the
+        # rebalance is not held up by large records.
         keys = self._modes(revoked)
-        with contextlib.suppress(Exception):  # a checkpoint lost costs some learning, not data
-            await self._produce_now(self.decide.models_released(keys))
+        self.decide.models_forgotten(keys)
         # A mode's open alerts go with its partition (their expiry must not delete what
         # the new owner writes); the other modes' of that number stay.
         for number, mode in keys:

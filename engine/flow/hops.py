@@ -403,14 +403,20 @@ class DecideHop:
                 models.load(saved)
 
     def models_released(self, revoked: Sequence[tuple[int, str]]) -> list[OutRecord]:
-        """Checkpoints of the anomaly models of (partition, mode)s given up (or at a clean
-        stop), to produce before they go; then they are forgotten."""
+        """Checkpoints of the anomaly models of (partition, mode)s at a clean stop, to
+        produce before they go; then they are forgotten."""
         models = self.scorer.models
         if models is None:
             return []
         out = [self.checkpoint(p, m) for p, m in revoked if (p, m) in models.anomaly]
         models.forget(revoked)
         return out
+
+    def models_forgotten(self, revoked: Sequence[tuple[int, str]]) -> None:
+        """Drop the anomaly models of (partition, mode)s given up in a rebalance; their
+        new owner loads the last checkpoint."""
+        if self.scorer.models is not None:
+            self.scorer.models.forget(revoked)
 
     def _join(self, event: PassengerEvent, partition: int, out: Decided) -> PassengerEvent:
         key = join_key(event)
