@@ -1,7 +1,7 @@
 """The contracts of gatehound: pydantic models, the source of truth for every topic."""
 
 from schemas.audit import AuditRecord
-from schemas.common import PROTECTED_KEY, SCHEMA_VERSION, Record, stable_id
+from schemas.common import PERSONAL_KEY, PROTECTED_KEY, SCHEMA_VERSION, Record, stable_id
 from schemas.deadletter import DeadLetter
 from schemas.decision import Alert, Finding, Score
 from schemas.declaration import ConsignmentDeclaration
@@ -42,6 +42,7 @@ CONTRACTS: dict[str, type[Record]] = {
 
 __all__ = [
     "CONTRACTS",
+    "PERSONAL_KEY",
     "PROTECTED_KEY",
     "SCHEMA_VERSION",
     "Alert",

@@ -11,6 +11,9 @@ SCHEMA_VERSION = 1
 
 #: Key set in a field's JSON Schema to mark a protected characteristic.
 PROTECTED_KEY = "x-protected"
+#: Key set in a field's JSON Schema to mark personal data: masked in the operations
+#: centre until a user states a purpose for seeing it (engine/oversight/masking.py).
+PERSONAL_KEY = "x-personal"
 
 
 class Record(BaseModel):
@@ -28,6 +31,15 @@ def protected(description: str, **kwargs: Any) -> Any:
     fairness monitoring. The mark lands in the JSON Schema as ``x-protected``.
     """
     return Field(description=description, json_schema_extra={PROTECTED_KEY: True}, **kwargs)
+
+
+def personal(description: str, **kwargs: Any) -> Any:
+    """A field holding personal data (a name, a document number, contact details...).
+
+    The operations centre masks it until a user states why they need to see it, and
+    writes that to the audit log. The mark lands in the JSON Schema as ``x-personal``.
+    """
+    return Field(description=description, json_schema_extra={PERSONAL_KEY: True}, **kwargs)
 
 
 def stable_id(kind: str, *parts: str) -> str:

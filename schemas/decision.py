@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from schemas.common import Record
+from schemas.freight import FreightEvent
+from schemas.passenger import PassengerEvent
+from schemas.vessel import VesselEvent
 
 RuleStatus = Literal["live", "shadow", "off"]
 ModelRole = Literal["champion", "challenger", "off"]
@@ -59,7 +62,9 @@ class TypologyResult(Record):
 
     typology_id: str
     title: str
-    score: float = Field(ge=0.0, le=1.0, description="Noisy-OR of the parts, each its score times its weight.")
+    score: float = Field(
+        ge=0.0, le=1.0, description="Noisy-OR of the parts, each its score times its weight."
+    )
     severity: Severity | None = Field(default=None, description="The band reached; None below the first.")
     reason: str | None = Field(default=None, description="The band's reason, for the officer.")
     parts: tuple[TypologyPart, ...] = ()
@@ -127,4 +132,9 @@ class Alert(Record):
     )
     features: dict[str, float] = Field(
         default_factory=dict, description="The models' inputs as scored: joined with the outcome to learn."
+    )
+    event: PassengerEvent | FreightEvent | VesselEvent | None = Field(
+        default=None, discriminator="mode",
+        description="The event that raised it, as normalised, so the operations centre can show "
+                    "it (masked) without reading the event topics. Link and network alerts: none.",
     )

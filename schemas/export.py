@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas import CONTRACTS
-from schemas.common import PROTECTED_KEY, Record
+from schemas.common import PERSONAL_KEY, PROTECTED_KEY, Record
 
 JSON_DIR = Path(__file__).parent / "json"
 
@@ -39,6 +39,21 @@ def protected_paths(model: type[Record]) -> set[str]:
     >>> sorted(protected_paths(PassengerEvent))
     ['traveller.date_of_birth', 'traveller.nationality', 'traveller.sex']
     """
+    return marked_paths(model, PROTECTED_KEY)
+
+
+def personal_paths(model: type[Record]) -> set[str]:
+    """Dotted paths of every field marked as personal data, nested models included.
+
+    >>> from schemas import FreightEvent
+    >>> sorted(p for p in personal_paths(FreightEvent) if p.startswith("consignee"))
+    ['consignee.address', 'consignee.email', 'consignee.name', 'consignee.phone']
+    """
+    return marked_paths(model, PERSONAL_KEY)
+
+
+def marked_paths(model: type[Record], key: str) -> set[str]:
+    """Dotted paths of every field whose JSON Schema carries ``key``, nested models included."""
     schema = model.model_json_schema(mode="validation")
     defs: dict[str, Any] = schema.get("$defs", {})
     found: set[str] = set()
@@ -46,7 +61,7 @@ def protected_paths(model: type[Record]) -> set[str]:
     def walk(node: dict[str, Any], prefix: str, seen: frozenset[str]) -> None:
         for name, prop in node.get("properties", {}).items():
             path = f"{prefix}{name}"
-            if prop.get(PROTECTED_KEY):
+            if prop.get(key):
                 found.add(path)
             for ref in _refs(prop):
                 target = ref.rsplit("/", 1)[-1]

@@ -6,23 +6,23 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.common import Record
+from schemas.common import Record, personal
 
 
 class Party(Record):
     """A trader named on a declaration (consignor, consignee, notify party, carrier)."""
 
-    name: str = Field(max_length=200)
-    address: str | None = Field(default=None, max_length=300)
+    name: str = personal("The trader's name; a sole trader's is a person's.", max_length=200)
+    address: str | None = personal("Postal address as given.", default=None, max_length=300)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
     trader_id: str | None = Field(default=None, max_length=40, description="EORI or similar.")
-    phone: str | None = Field(
+    phone: str | None = personal(
         default=None,
         max_length=40,
         description="Contact telephone number, visual separators removed (+447700900123); "
         "links a trader with a traveller who gives the same number.",
     )
-    email: str | None = Field(
+    email: str | None = personal(
         default=None,
         max_length=254,
         description="Contact e-mail address, ASCII letters lower-cased; links a trader with "

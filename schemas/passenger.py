@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.common import Record, protected
+from schemas.common import PERSONAL_KEY, PROTECTED_KEY, Record, personal, protected
 
 
 class Flight(Record):
@@ -25,9 +25,12 @@ class Traveller(Record):
     """The person travelling. Names are personal data; marked fields are protected."""
 
     role: Literal["passenger", "crew"] = "passenger"
-    given_names: str = Field(max_length=200)
-    surname: str = Field(max_length=200)
-    date_of_birth: date | None = protected("Date of birth.", default=None)
+    given_names: str = personal("Given names as on the document.", max_length=200)
+    surname: str = personal("Surname as on the document.", max_length=200)
+    date_of_birth: date | None = Field(
+        default=None, description="Date of birth.",
+        json_schema_extra={PROTECTED_KEY: True, PERSONAL_KEY: True},
+    )
     sex: Literal["F", "M", "X", "U"] | None = protected("Sex as on the travel document.", default=None)
     nationality: str | None = protected(
         "Nationality, ISO 3166-1 alpha-3 as on travel documents.",
@@ -41,7 +44,7 @@ class TravelDocument(Record):
     """The document the traveller presented or reported."""
 
     type: Literal["passport", "id_card", "visa", "other"] = "passport"
-    number: str = Field(min_length=1, max_length=40)
+    number: str = personal("The document number.", min_length=1, max_length=40)
     issuing_state: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3.")
     expiry: date | None = None
 
@@ -49,31 +52,31 @@ class TravelDocument(Record):
 class Address(Record):
     """A postal address as given."""
 
-    line: str = Field(max_length=300)
+    line: str = personal("Street and house.", max_length=300)
     city: str | None = Field(default=None, max_length=100)
-    postcode: str | None = Field(default=None, max_length=20)
+    postcode: str | None = personal("Postcode.", default=None, max_length=20)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2,3}$")
 
 
 class Booking(Record):
     """PNR data about the booking; absent for API-only events."""
 
-    record_locator: str = Field(
-        min_length=1, max_length=8, description="As the airline gives it (usually 6 characters)."
+    record_locator: str = personal(
+        "As the airline gives it (usually 6 characters).", min_length=1, max_length=8
     )
     booked_at: AwareDatetime
     agency: str | None = Field(default=None, max_length=100)
     payment_type: Literal["card", "cash", "invoice", "voucher", "miles", "other"] | None = None
-    payment_instrument_hash: str | None = Field(
+    payment_instrument_hash: str | None = personal(
+        "Salted hash of the card or account number; never the number itself.",
         default=None,
-        description="Salted hash of the card or account number; never the number itself.",
         pattern=r"^[0-9a-f]{16,64}$",
     )
-    phones: tuple[str, ...] = ()
-    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = personal("Contact telephone numbers.", default=())
+    emails: tuple[str, ...] = personal("Contact e-mail addresses.", default=())
     address: Address | None = None
-    co_travellers: tuple[str, ...] = Field(
-        default=(), description="Names of the other travellers on the same record."
+    co_travellers: tuple[str, ...] = personal(
+        "Names of the other travellers on the same record.", default=()
     )
     bags: int | None = Field(default=None, ge=0, le=50)
     seat: str | None = Field(default=None, max_length=4)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from engine.alert.priority import priority
-from schemas import Alert, Score
+from schemas import Alert, Event, Score
 
 
 def explain(score: Score, titles: Mapping[str, str]) -> str:
@@ -36,14 +36,17 @@ def explain(score: Score, titles: Mapping[str, str]) -> str:
 def build_alerts(
     scores: Sequence[Score], titles: Mapping[str, str], arrivals: Mapping[str, datetime | None] | None = None,
     features: Mapping[str, Mapping[str, float]] | None = None, subjects: Mapping[str, str] | None = None,
+    events: Mapping[str, Event] | None = None,
 ) -> list[Alert]:
     """An alert for each score record that carries an alert id, in input order, with its
     priority from the arrival of its event (``arrivals``, by event id), the yield
     models' inputs it was scored on (``features``) and its subject (``subjects``), by
-    event id. A suppressed score has no alert id, so no alert."""
+    event id, carrying its event (``events``, by event id). A suppressed score has no
+    alert id, so no alert."""
     arrivals = arrivals or {}
     features = features or {}
     subjects = subjects or {}
+    events = events or {}
     alerts = []
     for score in scores:
         if score.alert_id is None or score.severity is None:
@@ -69,6 +72,7 @@ def build_alerts(
                 subject=subjects.get(score.event_id),
                 case_id=score.case_id,
                 features=dict(features.get(score.event_id, {})),
+                event=events.get(score.event_id),
             )
         )
     return alerts

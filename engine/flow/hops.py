@@ -337,7 +337,8 @@ class DecideHop:
         with timed("alert"):
             out.scores, subjects = self._cases(out, scored)
             arrivals = {e.event.event_id: arrival_of(e.event) for e in out.enriched}
-            out.alerts = build_alerts(out.scores, self.titles, arrivals, scored.features, subjects)
+            events = {e.event.event_id: e.event for e in out.enriched}
+            out.alerts = build_alerts(out.scores, self.titles, arrivals, scored.features, subjects, events)
         with timed("link_out"):
             for e, sc in zip(out.enriched, out.scores, strict=True):
                 out.links.extend(link_records(e.event, sc.received_at, sc.alert_id is not None))

@@ -12,12 +12,13 @@ from schemas import (
     CONTRACTS,
     PROTECTED_KEY,
     SCHEMA_VERSION,
-    EnrichedEvent,
+    FreightEvent,
     PassengerEvent,
+    VesselEvent,
     stable_id,
 )
 from schemas.common import Record
-from schemas.export import JSON_DIR, protected_paths, schema_text
+from schemas.export import JSON_DIR, personal_paths, protected_paths, schema_text
 from tests.fixtures.events import normalised, passenger_doc
 
 PASSENGER_PROTECTED = {"traveller.date_of_birth", "traveller.nationality", "traveller.sex"}
@@ -94,12 +95,25 @@ def test_protected_fields_are_marked_in_the_exported_file() -> None:
     assert text.count(f'"{PROTECTED_KEY}": true') == len(PASSENGER_PROTECTED)
 
 
-def test_protection_follows_the_event_into_enriched_events() -> None:
-    """An EnrichedEvent carrying a passenger event exposes the same protected fields under event."""
-    assert protected_paths(EnrichedEvent) == {f"event.{p}" for p in PASSENGER_PROTECTED}
+@pytest.mark.parametrize("name", ["EnrichedEvent", "Alert"])
+def test_protection_follows_the_event_into_records_that_carry_it(name: str) -> None:
+    """An EnrichedEvent or an Alert carrying a passenger event exposes the same protected
+    fields under event."""
+    assert protected_paths(CONTRACTS[name]) == {f"event.{p}" for p in PASSENGER_PROTECTED}
 
 
-@pytest.mark.parametrize("name", ["FreightEvent", "VesselEvent", "Score", "Alert", "DeadLetter"])
+def test_personal_data_is_marked_where_the_ops_centre_must_mask_it() -> None:
+    """Names, birth date, document number and contact details of a traveller, and a
+    trader's name and contacts, are marked personal; vessel reports hold none."""
+    passenger = personal_paths(PassengerEvent)
+    assert {"traveller.surname", "traveller.given_names", "traveller.date_of_birth", "document.number",
+            "booking.phones", "booking.emails", "booking.address.line"} <= passenger
+    assert "traveller.nationality" not in passenger and "flight.arrival_airport" not in passenger
+    assert {"consignor.name", "consignee.phone", "notify_party.email"} <= personal_paths(FreightEvent)
+    assert personal_paths(VesselEvent) == set()
+
+
+@pytest.mark.parametrize("name", ["FreightEvent", "VesselEvent", "Score", "DeadLetter"])
 def test_contracts_without_personal_characteristics_protect_nothing(name: str) -> None:
     """Contracts that hold no protected characteristic have no protected field."""
     assert protected_paths(CONTRACTS[name]) == set()
