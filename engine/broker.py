@@ -18,9 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
 from engine.errors import BrokerError
 from engine.logs import get_logger
@@ -91,6 +91,38 @@ async def assign_all(consumer: AIOKafkaConsumer, names: Iterable[str], from_end:
             await consumer.position(tp)  # resolve now, before anything new arrives
     else:
         await consumer.seek_to_beginning(*tps)
+
+
+async def started_consumer(bootstrap: str) -> AIOKafkaConsumer:
+    """A started consumer without a group that commits nothing (stop it when done);
+    BrokerError when Kafka cannot be reached."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        await consumer.start()
+    except KafkaConnectionError:
+        await consumer.stop()
+        raise BrokerError(f"cannot reach Kafka at {bootstrap}") from None
+    return consumer
+
+
+async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on a topic, from its start to the end it had when we began, in partition
+    order (no consumer group, nothing committed). BrokerError when Kafka cannot be reached
+    or the topic does not exist."""
+    consumer = await started_consumer(bootstrap)
+    try:
+        if topic not in await consumer.topics():
+            raise BrokerError(f"topic {topic} does not exist on {bootstrap}")
+        await assign_all(consumer, [topic])
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        found: list[ConsumerRecord[bytes, bytes]] = []
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            batch = await consumer.getmany(*ends, timeout_ms=500, max_records=50_000)
+            for records in batch.values():
+                found.extend(records)
+        return found
+    finally:
+        await consumer.stop()
 
 
 def die_with_parent() -> None:

@@ -83,7 +83,9 @@ def broker(
     Memory only: its data is gone when it stops. Point workers at it with
     GATEHOUND_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:PORT.
     """
-    from engine.broker import EmbeddedBroker, ensure_topics
+    from engine.broker import EmbeddedBroker
+    from engine.flow.engine import ensure_app_topics
+    from engine.settings import KafkaSettings
 
     settings = build_settings(prefix=prefix, partitions=partitions)
     try:
@@ -92,9 +94,10 @@ def broker(
         fail(str(exc))
         return
     try:
-        asyncio.run(
-            ensure_topics(embedded.bootstrap, settings.topics.all_names(), settings.topics.partitions)
+        settings = settings.model_copy(
+            update={"kafka": KafkaSettings(bootstrap_servers=embedded.bootstrap)}
         )
+        asyncio.run(ensure_app_topics(settings))
         typer.echo(f"embedded broker on {embedded.bootstrap} (memory only); Ctrl-C stops it")
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
@@ -160,8 +163,12 @@ def up(
     ] = None,
     quiet: Annotated[bool, typer.Option(help="Do not print alerts as they arrive.")] = False,
     partitions: Partitions = None,
+    ops: Annotated[bool, typer.Option(help="Start the operations centre too (its URL and a first "
+                                           "login are printed).")] = True,
+    ops_port: Annotated[int | None, typer.Option(help="Port of the ops centre; default: a free one.")] = None,
 ) -> None:
-    """Start everything locally: embedded broker, topics, workers, demo traffic; print alerts live.
+    """Start everything locally: embedded broker, topics, workers, demo traffic, the
+    operations centre; print alerts live.
 
     On exit (Ctrl-C or --duration) it drains, stops everything and prints
     {"events", "scored", "alerts", "deadletters", "errors"}.
@@ -180,6 +187,8 @@ def up(
         malformed_share=malformed_share,
         summary_json=summary_json,
         print_alerts=not quiet,
+        ops=ops,
+        ops_port=ops_port,
     )
     try:
         summary = run_up(settings, opts)
@@ -770,6 +779,113 @@ def _write_jsonl(path: Path, records: list[Any]) -> None:
         for r in records:
             fh.write(r.model_dump_json())
             fh.write("\n")
+
+
+users_app = typer.Typer(help="Accounts of the operations centre.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+Database = Annotated[
+    str | None,
+    typer.Option("--database", envvar="GATEHOUND_OPS__DATABASE_URL",
+                 help="SQLAlchemy URL of the ops centre's store (default sqlite:///.gatehound/ops.db)."),
+]
+
+
+def _store(database: str | None) -> Any:
+    from engine.ops.store import Store
+
+    url = database or Settings().ops.database_url
+    try:
+        return Store(url)
+    except Exception as exc:  # a bad URL or an unreachable database: say which, not a trace
+        fail(f"cannot open the store at {url.split('@')[-1]}: {type(exc).__name__}: {str(exc)[:200]}")
+        raise
+
+
+@app.command()
+def ops(
+    host: Annotated[
+        str | None, typer.Option(envvar="GATEHOUND_OPS__HOST", help="Address to listen on.")
+    ] = None,
+    port: Annotated[int | None, typer.Option(envvar="GATEHOUND_OPS__PORT", help="Port to listen on.")] = None,
+    database: Database = None,
+    bootstrap: Bootstrap = None,
+    prefix: Prefix = None,
+    follow: Annotated[bool, typer.Option(help="Follow the alerts, links and passenger topics into "
+                                              "the store (off: serve what is stored).")] = True,
+) -> None:
+    """Run the operations centre: the live alert feed, cases and outcomes, oversight pages.
+
+    Open http://HOST:PORT/ and log in (make accounts with `gatehound users add`). It reads
+    alerts from Kafka into its store, publishes recorded outcomes to the outcomes topic
+    and every access to personal data to the audit topic. /metrics and /healthz are on
+    the same port.
+    """
+    import uvicorn
+
+    from engine.logs import configure_logging
+    from engine.ops.app import create_app
+
+    settings = build_settings(bootstrap, prefix)
+    update: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port), ("database_url", database))
+                              if v is not None}
+    if update:
+        settings = settings.model_copy(update={"ops": settings.ops.model_copy(update=update)})
+    configure_logging(settings.log.level, settings.log.format)
+    store = _store(settings.ops.database_url)
+    typer.echo(f"gatehound ops: http://{settings.ops.host}:{settings.ops.port}/ "
+               f"(store {settings.ops.database_url.split('@')[-1]}, "
+               f"Kafka {settings.kafka.bootstrap_servers})")
+    uvicorn.run(create_app(settings, store, follow=follow), host=settings.ops.host, port=settings.ops.port,
+                log_level="warning", access_log=False)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name: a-z 0-9 . _ -, starting with a letter.")],
+    role: Annotated[str, typer.Option(help="officer, supervisor, rules_engineer, auditor or admin.")],
+    database: Database = None,
+) -> None:
+    """Add a local account. The password is read from standard input (asked twice on a
+    terminal): `echo "$PASSWORD" | gatehound users add ana --role officer`."""
+    from engine.ops.auth import AccountError, add_user
+
+    if sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    store = _store(database)
+    try:
+        user = add_user(store, name, role, password)
+    except AccountError as exc:
+        fail(str(exc))
+        return
+    finally:
+        store.close()
+    typer.echo(f"added {user.name} ({user.role}), id {user.id}")
+
+
+@users_app.command("list")
+def users_list(database: Database = None) -> None:
+    """List the accounts: name, id, role, whether active."""
+    from sqlalchemy import select
+
+    from engine.ops.store import UserRow
+
+    store = _store(database)
+    with store.session() as s:
+        for u in s.scalars(select(UserRow).order_by(UserRow.name)):
+            typer.echo(f"{u.name:<24} {u.id:<16} {u.role:<15} {'active' if u.active else 'disabled'}")
+    store.close()
+
+
+def _add_audit_commands() -> None:
+    from engine.oversight.cli import audit_app
+
+    app.add_typer(audit_app, name="audit")
+
+
+_add_audit_commands()
 
 
 def main() -> None:

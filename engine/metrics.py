@@ -28,6 +28,14 @@ STAGE_DURATION = Histogram(
     ["stage"],
     buckets=_STAGE_BUCKETS,
 )
+# Screening costs 63-121 µs per name (docs/benchmark.md), so a batch of up to 500
+# events takes from microseconds to tens of milliseconds: the stage buckets fit.
+SCREENING_DURATION = Histogram(
+    "gatehound_screening_duration_seconds",
+    "Wall time spent screening one enrich batch's people, companies and vessels against the "
+    "watchlists (not observed while no list is loaded).",
+    buckets=_STAGE_BUCKETS,
+)
 STAGE_SECONDS = Counter(
     "gatehound_stage_seconds_total",
     "Time spent in each stage function (parse, normalise, enrich, score, alert, serialise).",
@@ -124,6 +132,57 @@ MODEL_DRIFT = Counter(
     ["model"],
 )
 
+
+# The operations centre and oversight. Routes are the app's route templates
+# ("/alerts/{alert_id}"), never a path with an id in it.
+_REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+OPS_REQUESTS = Counter(
+    "gatehound_ops_requests_total", "Requests the ops centre answered.", ["route", "method", "status"]
+)
+OPS_REQUEST_DURATION = Histogram(
+    "gatehound_ops_request_duration_seconds",
+    "Time the ops centre took to answer a request (a live feed stream is not timed).",
+    ["route"],
+    buckets=_REQUEST_BUCKETS,
+)
+OPS_SSE_CLIENTS = Gauge("gatehound_ops_sse_clients", "Browsers following the live alert feed now.")
+OPS_ALERTS_STORED = Counter(
+    "gatehound_ops_alerts_stored_total", "Alerts the ops centre took from the alerts topic into its store.",
+    ["mode", "severity"],
+)
+OPS_ALERT_DELAY = Histogram(
+    "gatehound_ops_alert_delay_seconds",
+    "From an alert's triggering event being received to the alert being in the ops centre's store.",
+    buckets=_LATENCY_BUCKETS,
+)
+OPS_OUTCOMES_PUBLISHED = Counter(
+    "gatehound_ops_outcomes_published_total", "Outcomes officers recorded and the ops centre published.",
+    ["result"],
+)
+AUDIT_RECORDS = Counter(
+    "gatehound_audit_records_total", "Audit records written, by action and whether it was allowed.",
+    ["action", "allowed"],
+)
+AUDIT_CHAIN_OK = Gauge(
+    "gatehound_audit_chain_ok", "1 when the last check of the audit chain found it whole, 0 when broken."
+)
+AUDIT_CHAIN_CHECKED = Gauge(
+    "gatehound_audit_chain_checked_timestamp_seconds", "When the audit chain was last checked (Unix time)."
+)
+MISUSE_SIGNALS = Gauge(
+    "gatehound_misuse_signals", "Open misuse signals for supervisors, by kind.", ["kind"]
+)
+FAIRNESS_RATIO = Gauge(
+    "gatehound_fairness_ratio",
+    "A group's rate over the rate of all traffic (1 is even), over the fairness window: "
+    "measure is alert, intervention or yield; dimension is nationality, sex or age_band.",
+    ["measure", "dimension", "group"],
+)
+FAIRNESS_DISPARITIES = Gauge(
+    "gatehound_fairness_disparities",
+    "Groups whose ratio falls outside the configured band, by measure.",
+    ["measure"],
+)
 
 class timed:  # lower case: used as `with timed("stage"):`, it reads as a phrase
     """Add the time spent in a ``with`` block to ``gatehound_stage_seconds_total{stage}``."""

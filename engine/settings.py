@@ -59,8 +59,9 @@ Hop = Literal["normalise", "decide", "link", "network", "feedback"]
 #: The hops of a worker, in flow order.
 HOPS: tuple[Hop, ...] = ("normalise", "decide", "link", "network", "feedback")
 #: Topics with one partition whatever ``topics.partitions`` says: outcomes are few, and
-#: one learner must see them all (engine/feedback/hop.py).
-SINGLE_PARTITION: tuple[str, ...] = ("outcomes",)
+#: one learner must see them all (engine/feedback/hop.py); the audit chain is one order,
+#: and the ops centre finds where its copy ends by reading the topic's last record.
+SINGLE_PARTITION: tuple[str, ...] = ("outcomes", "audit")
 
 
 class WorkerSettings(BaseModel):
@@ -249,6 +250,43 @@ class ModelSettings(BaseModel):
     )
 
 
+class OpsSettings(BaseModel):
+    """The operations centre (`gatehound ops`): its store, web server, sessions and oversight."""
+
+    database_url: str = Field(
+        default="sqlite:///.gatehound/ops.db",
+        description="SQLAlchemy URL of the store: SQLite by default, "
+                    "postgresql+pg8000://user:password@host/db in production.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port of the web app; /metrics is on it too.")
+    secure_cookies: bool = Field(
+        default=True, description="Session cookies only over HTTPS (browsers allow them on localhost too).",
+    )
+    session_minutes: int = Field(default=720, ge=5, description="How long a login lasts without use.")
+    audit_key: SecretStr = Field(
+        default=SecretStr("gatehound-demo-audit-key"),
+        description="Key of the HMAC that signs audit checkpoints. The default is for demos and "
+                    "tests only: set your own, and keep it, or old checkpoints stop verifying.",
+    )
+    checkpoint_every: int = Field(default=100, ge=1, description="Audit records between signed checkpoints.")
+    consumer_group: str = Field(default="gatehound-ops", description="Kafka consumer group of the store.")
+    fairness_band: tuple[float, float] = Field(
+        default=(0.8, 1.25),
+        description="A group's rate over the traffic's rate outside this band is a disparity.",
+    )
+    fairness_min_traffic: int = Field(
+        default=50, ge=1, description="Groups with less traffic than this in a period are not judged.",
+    )
+    shift_hours: tuple[int, int] = Field(
+        default=(6, 22), description="Working hours (UTC, start and end): access outside is a misuse signal.",
+    )
+    reveals_per_hour: int = Field(
+        default=20, ge=1, description="Reveals or searches by one user in an hour beyond which a "
+                                      "supervisor is told.",
+    )
+
+
 #: The environment variable naming a settings file (TOML or JSON).
 CONFIG_FILE_ENV = "GATEHOUND_CONFIG_FILE"
 #: What a running worker takes from a changed settings file without a restart.
@@ -307,6 +345,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     screening: ScreeningSettings = ScreeningSettings()
     models: ModelSettings = ModelSettings()
+    ops: OpsSettings = OpsSettings()
     typologies: dict[str, Typology] = Field(
         default_factory=dict,
         description="Named risk patterns by id (engine/score/typology.py); none: one 'general' "

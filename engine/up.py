@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
 import signal
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,7 +15,8 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from engine.broker import EmbeddedBroker, ensure_topics
+from engine.broker import EmbeddedBroker, free_port, spawn
+from engine.flow.engine import ensure_app_topics
 from engine.logs import get_logger
 from engine.settings import KafkaSettings, Settings
 from engine.simulate.feeds import FeedSimulator
@@ -33,6 +37,8 @@ class UpOptions:
     summary_json: Path | None = None
     print_alerts: bool = True
     drain_timeout_s: float = 60.0
+    ops: bool = True
+    ops_port: int | None = None
 
 
 @dataclass
@@ -56,18 +62,26 @@ def run_up(settings: Settings, opts: UpOptions) -> Summary:
     run_dir.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker(log_path=run_dir / "broker.log").start()
     workers: list[WorkerProcess] = []
+    ops: WorkerProcess | None = None
     summary = Summary()
     try:
         settings = settings.model_copy(
             update={"kafka": KafkaSettings(bootstrap_servers=broker.bootstrap)}
         )
-        asyncio.run(
-            ensure_topics(broker.bootstrap, settings.topics.all_names(), settings.topics.partitions)
-        )
+        asyncio.run(ensure_app_topics(settings))
         workers = [start_worker(settings, i + 1, run_dir) for i in range(opts.workers)]
+        if opts.ops:
+            ops, login = start_ops(settings, run_dir, opts.ops_port)
         _banner(broker, workers, run_dir, opts)
+        if ops is not None:
+            print(f"  ops centre: http://127.0.0.1:{ops.metrics_port}/ (log {ops.log_path})\n"
+                  f"    first login: supervisor / {login}\n"
+                  f"    more users: gatehound users add NAME --role ROLE --database {_ops_url(run_dir)}",
+                  flush=True)
         summary = asyncio.run(_drive(settings, opts, workers))
     finally:
+        if ops is not None:
+            stop_worker(ops, timeout_s=10.0)
         for w in workers:
             code = stop_worker(w)
             if code not in (0, -signal.SIGTERM):
@@ -80,6 +94,39 @@ def run_up(settings: Settings, opts: UpOptions) -> Summary:
     if opts.summary_json:
         opts.summary_json.write_text(text + "\n", encoding="utf-8")
     return summary
+
+
+def _ops_url(run_dir: Path) -> str:
+    return f"sqlite:///{run_dir / 'ops.db'}"
+
+
+def start_ops(settings: Settings, run_dir: Path, port: int | None = None,
+              extra_env: dict[str, str] | None = None) -> tuple[WorkerProcess, str]:
+    """Start `gatehound ops` on the run's own SQLite store, with a supervisor account made
+    for the occasion; returns the process (its port as ``metrics_port``) and the password."""
+    from engine.ops.auth import add_user
+    from engine.ops.store import Store
+
+    url = _ops_url(run_dir)
+    store = Store(url)
+    password = secrets.token_urlsafe(12)
+    try:
+        add_user(store, "supervisor", "supervisor", password)
+    finally:
+        store.close()
+    return spawn_ops(settings, url, run_dir / "ops.log", port, extra_env), password
+
+
+def spawn_ops(settings: Settings, url: str, log_path: Path, port: int | None = None,
+              extra_env: dict[str, str] | None = None) -> WorkerProcess:
+    """`gatehound ops` as a child process on the store at ``url``, logging to ``log_path``."""
+    port = port or free_port()
+    env = {**os.environ, "GATEHOUND_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+           "GATEHOUND_TOPICS__PREFIX": settings.topics.prefix, "GATEHOUND_OPS__DATABASE_URL": url,
+           "GATEHOUND_OPS__PORT": str(port), "GATEHOUND_OPS__HOST": "127.0.0.1", **(extra_env or {})}
+    with log_path.open("ab") as fh:
+        proc = spawn([sys.executable, "-m", "engine.cli", "ops"], fh, env)
+    return WorkerProcess(0, proc, log_path, port)
 
 
 def _banner(broker: EmbeddedBroker, workers: list[WorkerProcess], run_dir: Path, opts: UpOptions) -> None:

@@ -42,3 +42,23 @@ def fresh_settings(bootstrap: str, **worker: object) -> Settings:
     settings = Settings(**overrides)  # type: ignore[arg-type]
     asyncio.run(ensure_app_topics(settings))
     return settings
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole session (Debian's binaries, on 127.0.0.1)."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An empty store database for one test: a SQLite file, then a PostgreSQL database."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('store')}/{name}.db"
+    from tests.postgres import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres_url"), name)

@@ -1,0 +1,904 @@
+"""`gatehound ops`: the operations centre web app.
+
+Server-rendered pages (Jinja2), htmx for actions and a Server-Sent Events stream for
+the live feed; a JSON API beside them under /api with its OpenAPI description at
+/api/openapi.json. Every route but the login page, static files, /healthz and
+/metrics names the action it takes (engine/ops/auth.py ``PERMISSIONS``); the app
+refuses to start if one does not, and every refusal is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    StreamingResponse,
+)
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
+
+from engine.logs import get_logger
+from engine.metrics import OPS_OUTCOMES_PUBLISHED, OPS_REQUEST_DURATION, OPS_REQUESTS, OPS_SSE_CLIENTS
+from engine.ops import actions
+from engine.ops.actions import FeedFilter, NotFound, OutcomeForm, Refused
+from engine.ops.auth import (
+    ROLES,
+    AccountError,
+    User,
+    add_user,
+    authenticate,
+    close_session,
+    csrf_matches,
+    open_session,
+    session_user,
+)
+from engine.ops.follow import StoreFollower
+from engine.ops.store import AlertRow, AuditRow, OutcomeRow, Store, UserRow, utcnow
+from engine.oversight.audit import AuditLog, last_seq_on_topic, records_after, verify_store
+from engine.oversight.fairness import export_fairness_metrics, fairness_report
+from engine.oversight.misuse import export_misuse_metrics, misuse_signals
+from engine.settings import Settings
+from schemas import AuditRecord, Outcome
+from schemas.outcome import Seizure
+
+log = get_logger(__name__)
+
+HERE = Path(__file__).parent
+COOKIE = "gatehound_session"
+#: Routes anyone may reach, logged in or not.
+PUBLIC = frozenset({"/login", "/healthz", "/metrics", "/static"})
+MIN_PURPOSE = 10
+
+
+class AlertHub:
+    """Wakes the live streams when the store has new alerts."""
+
+    def __init__(self) -> None:
+        self.changed = asyncio.Event()
+
+    def notify(self, _seqs: list[int]) -> None:
+        """New alerts are in the store: every stream looks."""
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        """Until new alerts arrive or ``timeout`` seconds pass (then the stream looks anyway:
+        another process may have written them)."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.changed.wait(), timeout)
+
+
+@dataclass
+class OpsCentre:
+    """What the routes share: settings, the store, the audit log, the feed and Kafka."""
+
+    settings: Settings
+    store: Store
+    audit: AuditLog
+    hub: AlertHub = field(default_factory=AlertHub)
+    producer: AIOKafkaProducer | None = None
+    audit_queue: asyncio.Queue[AuditRecord] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def publish_audit(self, record: AuditRecord) -> None:
+        """Queue an audit record for the ``audit`` topic (called from worker threads)."""
+        if self.loop is not None and self.audit_queue is not None:
+            self.loop.call_soon_threadsafe(self.audit_queue.put_nowait, record)
+
+
+# ---------------------------------------------------------------------------- access
+
+
+@dataclass(frozen=True)
+class Access:
+    """A route's requirement: the action it takes. Kept on the dependency so the access
+    matrix test and the start-up check can read every route's action."""
+
+    action: str
+
+    async def __call__(self, request: Request) -> User:
+        ops: OpsCentre = request.app.state.ops
+        user: User | None = getattr(request.state, "user", None)
+        if user is None:
+            raise HTTPException(401, "log in first")
+        if not user.may(self.action):
+            await asyncio.to_thread(
+                ops.audit.append, user.id, user.role, self.action, _ids(request), allowed=False
+            )
+            raise HTTPException(403, f"your role may not {self.action}")
+        if request.method not in ("GET", "HEAD"):
+            given = request.headers.get("x-csrf-token")
+            if given is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                value = (await request.form()).get("csrf")  # parsed once: the route reads it again
+                given = value if isinstance(value, str) else None
+            if not csrf_matches(request.state.csrf, given):
+                await asyncio.to_thread(
+                    ops.audit.append, user.id, user.role, self.action, _ids(request), allowed=False
+                )
+                raise HTTPException(403, "missing or wrong CSRF token: reload the page")
+        return user
+
+
+def allow(action: str) -> Any:
+    """The dependency that lets a route run only for roles granted ``action``."""
+    return Depends(Access(action))
+
+
+def _ids(request: Request) -> list[str]:
+    return [str(v) for v in request.path_params.values()][:5]
+
+
+def route_action(route: APIRoute) -> str | None:
+    """The action a route requires, or None for a public one."""
+    for dep in route.dependant.dependencies:
+        if isinstance(dep.call, Access):
+            return dep.call.action
+    return None
+
+
+def check_every_route_guarded(app: FastAPI) -> None:
+    """Deny by default: a route that is not public and names no action is a bug."""
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path not in PUBLIC and route_action(route) is None:
+            raise RuntimeError(f"route {route.path} names no action: add allow(...) or make it public")
+
+
+Viewer = Annotated[User, Depends(Access("feed.view"))]
+
+
+# ------------------------------------------------------------------------------ app
+
+
+def create_app(settings: Settings, store: Store | None = None, *, follow: bool = True) -> FastAPI:
+    """The web app on a store (made from settings when not given). With ``follow`` it
+    reads the alerts, links and passenger topics into the store and publishes outcomes
+    and audit records to Kafka while it runs."""
+    store = store or Store(settings.ops.database_url)
+    ops = OpsCentre(
+        settings=settings,
+        store=store,
+        audit=AuditLog(
+            store,
+            settings.ops.audit_key.get_secret_value().encode(),
+            settings.ops.checkpoint_every,
+        ),
+    )
+    ops.audit.publish = ops.publish_audit
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        ops.loop = asyncio.get_running_loop()
+        ops.audit_queue = asyncio.Queue()
+        if follow:
+            ops.producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all")
+            follower = StoreFollower(settings, store, ops.hub.notify)
+            tasks = [asyncio.create_task(follower.run()), asyncio.create_task(_publish_loop(ops))]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
+            with suppress(Exception):
+                await asyncio.to_thread(ops.audit.checkpoint_now)
+
+    app = FastAPI(
+        title="gatehound operations centre",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        description="Live alerts, cases and outcomes. Log in at /login; the session cookie and the "
+        "X-CSRF-Token header (from GET /api/me) authorise calls. Personal data is masked "
+        "unless revealed with a stated purpose; every reveal is audited.",
+    )
+    app.state.ops = ops
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["roles"] = ROLES
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def sessions_and_metrics(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        started = time.perf_counter()
+        request.state.user, request.state.csrf = None, ""
+        token = request.cookies.get(COOKIE)
+        if token:
+            found = await asyncio.to_thread(
+                session_user, store, token, timedelta(minutes=settings.ops.session_minutes)
+            )
+            if found:
+                request.state.user, request.state.csrf = found
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        OPS_REQUESTS.labels(route=template, method=request.method, status=str(response.status_code)).inc()
+        if template != "/feed/stream":
+            OPS_REQUEST_DURATION.labels(route=template).observe(time.perf_counter() - started)
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api") or request.headers.get("hx-request"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        if exc.status_code == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"user": request.state.user, "status": exc.status_code, "detail": exc.detail},
+            status_code=exc.status_code,
+        )
+
+    def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, name, {"user": request.state.user, "csrf": request.state.csrf, **context}
+        )
+
+    # ---- public
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, next: str = "/") -> HTMLResponse:
+        return page(request, "login.html", next=_safe_next(next), error=None)
+
+    @app.post("/login", include_in_schema=False)
+    def login(
+        request: Request,
+        name: Annotated[str, Form(max_length=100)],
+        password: Annotated[str, Form(max_length=200)],
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        user = authenticate(store, name, password)
+        if user is None:
+            ops.audit.append("anonymous", "none", "login", allowed=False)
+            return page(request, "login.html", next=_safe_next(next), error="Wrong name or password.")
+        token, _csrf = open_session(store, user)
+        ops.audit.append(user.id, user.role, "login")
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        response.set_cookie(
+            COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=settings.ops.secure_cookies,
+            max_age=settings.ops.session_minutes * 60,
+        )
+        return response
+
+    # ---- the live feed
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, user: Annotated[User, Depends(Access("session.end"))]) -> Response:
+        token = request.cookies.get(COOKIE)
+        if token:
+            close_session(store, token)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def feed_page(request: Request, user: Viewer, flt: Annotated[FeedFilter, Query()]) -> HTMLResponse:
+        with store.session() as s:
+            rows = actions.list_alerts(s, flt)
+        return page(
+            request,
+            "feed.html",
+            rows=rows,
+            flt=flt,
+            now=utcnow(),
+            last_seq=max((r.seq for r in rows), default=0),
+        )
+
+    @app.get("/feed/stream", include_in_schema=False)
+    async def feed_stream(
+        request: Request, user: Viewer, flt: Annotated[FeedFilter, Query()], after: int = 0
+    ) -> StreamingResponse:
+        last = int(request.headers.get("last-event-id") or after or 0)
+        row_template = templates.get_template("_row.html")
+
+        async def events() -> AsyncIterator[bytes]:
+            nonlocal last
+            OPS_SSE_CLIENTS.inc()
+            try:
+                yield b"retry: 1000\n\n"
+                while not await request.is_disconnected():
+                    with store.session() as s:
+                        rows = actions.list_alerts(s, flt, after_seq=last, limit=500)
+                    for row in sorted(rows, key=lambda r: r.seq):
+                        html = row_template.render(row=row, now=utcnow()).replace("\n", " ")
+                        yield f"id: {row.seq}\nevent: alert\ndata: {html}\n\n".encode()
+                        last = max(last, row.seq)
+                    if not rows:
+                        yield b": keep-alive\n\n"
+                    await ops.hub.wait(1.0)
+            finally:
+                OPS_SSE_CLIENTS.dec()
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    # ---- one alert
+
+    @app.get("/alerts/{alert_id}", response_class=HTMLResponse, include_in_schema=False)
+    def alert_page(
+        request: Request, alert_id: str, user: Annotated[User, allow("alert.view")]
+    ) -> HTMLResponse:
+        return _alert_page(request, alert_id, user, reveal=False)
+
+    @app.post("/alerts/{alert_id}/reveal", response_class=HTMLResponse, include_in_schema=False)
+    def reveal_page(
+        request: Request,
+        alert_id: str,
+        user: Annotated[User, allow("alert.reveal")],
+        purpose: Annotated[str, Form(max_length=500)] = "",
+    ) -> HTMLResponse:
+        try:
+            _reveal(alert_id, user, purpose)
+        except Refused as exc:
+            return _alert_page(request, alert_id, user, reveal=False, error=str(exc), status=400)
+        return _alert_page(request, alert_id, user, reveal=True)
+
+    def _reveal(alert_id: str, user: User, purpose: str) -> None:
+        """Check and audit a reveal: a purpose always; for an officer, the case is theirs."""
+        with store.session() as s:
+            row = actions.get_alert(s, alert_id)
+            case = actions.get_case(s, row.case_id)
+        assigned = case.assignee_id == user.id
+        if len(purpose.strip()) < MIN_PURPOSE:
+            ops.audit.append(user.id, user.role, "reveal", [alert_id, case.case_id], allowed=False)
+            raise Refused(f"state the purpose (at least {MIN_PURPOSE} characters) to see personal data")
+        if user.role == "officer" and not assigned:
+            ops.audit.append(
+                user.id, user.role, "reveal", [alert_id, case.case_id], purpose=purpose.strip(), allowed=False
+            )
+            raise HTTPException(403, "officers see personal data only on cases assigned to them")
+        ops.audit.append(
+            user.id,
+            user.role,
+            "reveal" if assigned else "reveal_unassigned",
+            [alert_id, case.case_id],
+            purpose=purpose.strip(),
+        )
+
+    def _alert_page(
+        request: Request, alert_id: str, user: User, reveal: bool, error: str | None = None, status: int = 200
+    ) -> HTMLResponse:
+        with store.session() as s:
+            try:
+                view = actions.view_alert(s, alert_id, reveal=reveal)
+            except NotFound as exc:
+                raise HTTPException(404, str(exc)) from exc
+            users = list(
+                s.scalars(select(UserRow).where(UserRow.active, UserRow.role.in_(("officer", "supervisor"))))
+            )
+        response = page(
+            request,
+            "alert.html",
+            view=view,
+            fields=actions.flat_fields(view.event or {}),
+            error=error,
+            users=users,
+            actions=actions.CASE_ACTIONS,
+            now=utcnow(),
+        )
+        response.status_code = status
+        return response
+
+    @app.post("/cases/{case_id}/action", include_in_schema=False)
+    def case_action(
+        request: Request,
+        case_id: str,
+        user: Annotated[User, allow("case.act")],
+        action: Annotated[str, Form(max_length=20)],
+        alert_id: Annotated[str, Form(max_length=200)],
+        assignee: Annotated[str, Form(max_length=40)] = "",
+        note: Annotated[str, Form(max_length=300)] = "",
+    ) -> Response:
+        _act(case_id, user, action, assignee or None, note)
+        return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
+
+    def _act(case_id: str, user: User, action: str, assignee: str | None, note: str) -> None:
+        if action == "assign" and not user.may("case.assign"):
+            ops.audit.append(user.id, user.role, "case.assign", [case_id], allowed=False)
+            raise HTTPException(403, "only supervisors assign cases to others")
+        with store.session() as s:
+            try:
+                actions.act_on_case(s, case_id, action, user.id, assignee, note)
+            except NotFound as exc:
+                raise HTTPException(404, str(exc)) from exc
+            except Refused as exc:
+                raise HTTPException(400, str(exc)) from exc
+        ops.audit.append(user.id, user.role, f"case.{action}", [case_id] + ([assignee] if assignee else []))
+
+    @app.post("/alerts/{alert_id}/outcome", include_in_schema=False)
+    async def outcome_form(
+        request: Request,
+        alert_id: str,
+        user: Annotated[User, allow("outcome.record")],
+        result: Annotated[str, Form(max_length=20)],
+        goods: Annotated[str, Form(max_length=200)] = "",
+        quantity: Annotated[str, Form(max_length=20)] = "",
+        unit: Annotated[str, Form(max_length=20)] = "",
+        notes: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        try:
+            seizures = (
+                [Seizure(goods=goods, quantity=float(quantity or 0), unit=unit or "kg")] if goods else []
+            )
+            form = OutcomeForm(result=result, seizures=seizures, notes=notes)  # type: ignore[arg-type]
+        except (ValidationError, ValueError) as exc:
+            raise HTTPException(400, "the outcome form is not complete: " + _first_error(exc)) from exc
+        await _record(alert_id, user, form)
+        return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
+
+    async def _record(alert_id: str, user: User, form: OutcomeForm) -> Outcome:
+        def write() -> Outcome:
+            with store.session() as s:
+                return actions.record_outcome(s, alert_id, form, user.id)
+
+        try:
+            outcome = await asyncio.to_thread(write)
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except Refused as exc:
+            raise HTTPException(409, str(exc)) from exc
+        await asyncio.to_thread(ops.audit.append, user.id, user.role, "outcome", [alert_id])
+        await _publish_outcome(ops, outcome)
+        return outcome
+
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(
+        request: Request, user: Annotated[User, allow("alert.reveal")], q: str = "", purpose: str = ""
+    ) -> HTMLResponse:
+        rows: list[AlertRow] = []
+        error = None
+        if q:
+            if len(purpose.strip()) < MIN_PURPOSE:
+                error = f"state the purpose of the search (at least {MIN_PURPOSE} characters)"
+            else:
+                with store.session() as s:
+                    try:
+                        rows = actions.search_alerts(s, q)
+                    except Refused as exc:
+                        error = str(exc)
+                if error is None:
+                    ops.audit.append(
+                        user.id, user.role, "search", [r.alert_id for r in rows][:50], purpose=purpose.strip()
+                    )
+        return page(request, "search.html", rows=rows, q=q, purpose=purpose, error=error, now=utcnow())
+
+    # ---- oversight
+
+    @app.get("/oversight/fairness", response_class=HTMLResponse, include_in_schema=False)
+    def fairness_page(
+        request: Request,
+        user: Annotated[User, allow("fairness.view")],
+        days: Annotated[int, Query(ge=1, le=366)] = 30,
+    ) -> HTMLResponse:
+        report = _fairness(days)
+        return page(request, "fairness.html", report=report, days=days, band=settings.ops.fairness_band)
+
+    def _fairness(days: int) -> Any:
+        until = utcnow()
+        report = fairness_report(
+            store,
+            until - timedelta(days=days),
+            until,
+            band=settings.ops.fairness_band,
+            min_traffic=settings.ops.fairness_min_traffic,
+        )
+        export_fairness_metrics(report)
+        return report
+
+    @app.get("/oversight/audit", response_class=HTMLResponse, include_in_schema=False)
+    def audit_page(request: Request, user: Annotated[User, allow("audit.view")]) -> HTMLResponse:
+        report = verify_store(store, settings.ops.audit_key.get_secret_value().encode())
+        with store.session() as s:
+            records = list(s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(200)))
+        return page(request, "audit.html", report=report, records=records)
+
+    @app.get("/oversight/misuse", response_class=HTMLResponse, include_in_schema=False)
+    def misuse_page(request: Request, user: Annotated[User, allow("misuse.view")]) -> HTMLResponse:
+        signals = _signals()
+        return page(request, "misuse.html", signals=signals)
+
+    def _signals() -> Any:
+        records = records_after(store, -1, since=utcnow() - timedelta(days=7))
+        signals = misuse_signals(records, settings.ops.shift_hours, settings.ops.reveals_per_hour, utcnow())
+        export_misuse_metrics(signals)
+        return signals
+
+    @app.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
+    def users_page(request: Request, user: Annotated[User, allow("users.manage")]) -> HTMLResponse:
+        with store.session() as s:
+            users = list(s.scalars(select(UserRow).order_by(UserRow.name)))
+        return page(request, "users.html", users=users, error=None)
+
+    @app.post("/admin/users", response_class=HTMLResponse, include_in_schema=False)
+    def users_add(
+        request: Request,
+        user: Annotated[User, allow("users.manage")],
+        name: Annotated[str, Form(max_length=100)],
+        role: Annotated[str, Form(max_length=20)],
+        password: Annotated[str, Form(max_length=200)],
+    ) -> HTMLResponse:
+        error = None
+        try:
+            made = add_user(store, name, role, password)
+            ops.audit.append(user.id, user.role, "users.add", [made.id])
+        except AccountError as exc:
+            error = str(exc)
+        with store.session() as s:
+            users = list(s.scalars(select(UserRow).order_by(UserRow.name)))
+        response = page(request, "users.html", users=users, error=error)
+        response.status_code = 400 if error else 200
+        return response
+
+    # ---- the JSON API
+
+    @app.get("/api/me", response_model=Me, tags=["session"])
+    def api_me(request: Request, user: Annotated[User, Depends(Access("session.view"))]) -> Me:
+        """Who is logged in, their role, and the CSRF token to send as X-CSRF-Token."""
+        return Me(id=user.id, name=user.name, role=user.role, csrf_token=request.state.csrf)
+
+    @app.get("/api/alerts", response_model=list[AlertSummary], tags=["alerts"])
+    def api_alerts(
+        user: Viewer,
+        flt: Annotated[FeedFilter, Query()],
+        after_seq: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[AlertSummary]:
+        """The live feed as JSON, highest priority first; no personal data."""
+        with store.session() as s:
+            return [AlertSummary.of(r) for r in actions.list_alerts(s, flt, after_seq=after_seq, limit=limit)]
+
+    @app.get(
+        "/api/alerts/{alert_id}",
+        response_model=AlertDetail,
+        tags=["alerts"],
+        responses={404: {"description": "No such alert."}},
+    )
+    def api_alert(alert_id: str, user: Annotated[User, allow("alert.view")]) -> AlertDetail:
+        """One alert with its masked source event, its case and outcome."""
+        with store.session() as s:
+            try:
+                return AlertDetail.of(actions.view_alert(s, alert_id))
+            except NotFound as exc:
+                raise HTTPException(404, str(exc)) from exc
+
+    @app.post(
+        "/api/alerts/{alert_id}/reveal",
+        response_model=AlertDetail,
+        tags=["alerts"],
+        responses={400: {"description": "No purpose given."}, 404: {"description": "No such alert."}},
+    )
+    def api_reveal(
+        alert_id: str, body: RevealRequest, user: Annotated[User, allow("alert.reveal")]
+    ) -> AlertDetail:
+        """The alert with its personal data, for a stated purpose; audited."""
+        try:
+            _reveal(alert_id, user, body.purpose)
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except Refused as exc:
+            raise HTTPException(400, str(exc)) from exc
+        with store.session() as s:
+            return AlertDetail.of(actions.view_alert(s, alert_id, reveal=True))
+
+    @app.post(
+        "/api/cases/{case_id}/actions",
+        status_code=204,
+        tags=["cases"],
+        responses={404: {"description": "No such case or user."}, 400: {"description": "Unknown action."}},
+    )
+    def api_case_action(
+        case_id: str, body: CaseActionRequest, user: Annotated[User, allow("case.act")]
+    ) -> Response:
+        """Acknowledge, take, assign (supervisors), escalate, close or reopen a case."""
+        _act(case_id, user, body.action, body.assignee_id, body.note)
+        return Response(status_code=204)
+
+    @app.post(
+        "/api/alerts/{alert_id}/outcome",
+        response_model=Outcome,
+        tags=["alerts"],
+        responses={404: {"description": "No such alert."}, 409: {"description": "Recorded already."}},
+    )
+    async def api_outcome(
+        alert_id: str, body: OutcomeForm, user: Annotated[User, allow("outcome.record")]
+    ) -> Outcome:
+        """Record what the intervention found; published to the outcomes topic for learning."""
+        return await _record(alert_id, user, body)
+
+    @app.get("/api/fairness", tags=["oversight"])
+    def api_fairness(
+        user: Annotated[User, allow("fairness.view")], days: Annotated[int, Query(ge=1, le=366)] = 30
+    ) -> JSONResponse:
+        """Alert, intervention and yield rates per protected group against all traffic."""
+        return JSONResponse(orjson.loads(orjson.dumps(_fairness(days), default=_plain)))
+
+    @app.get("/api/audit/verify", tags=["oversight"])
+    def api_audit_verify(user: Annotated[User, allow("audit.view")]) -> JSONResponse:
+        """Check the audit chain in the store now."""
+        report = verify_store(store, settings.ops.audit_key.get_secret_value().encode())
+        return JSONResponse(report.as_dict())
+
+    @app.get("/api/misuse", tags=["oversight"])
+    def api_misuse(user: Annotated[User, allow("misuse.view")]) -> JSONResponse:
+        """Misuse signals over the last 7 days, for supervisors."""
+        return JSONResponse(orjson.loads(orjson.dumps(_signals(), default=_plain)))
+
+    check_every_route_guarded(app)
+    return app
+
+
+# --------------------------------------------------------------------- API models
+
+
+class Me(BaseModel):
+    """The logged-in user."""
+
+    id: str
+    name: str
+    role: str
+    csrf_token: str
+
+
+class RevealRequest(BaseModel):
+    """Why personal data is needed: recorded in the audit log."""
+
+    purpose: str = Field(min_length=1, max_length=500)
+
+
+class CaseActionRequest(BaseModel):
+    """A step on a case."""
+
+    action: str = Field(max_length=20, description="acknowledge, take, assign, escalate, close, reopen")
+    assignee_id: str | None = Field(default=None, max_length=40, description="For assign: a user id.")
+    note: str = Field(default="", max_length=300)
+
+
+class AlertSummary(BaseModel):
+    """An alert in the feed: codes and numbers, no personal data."""
+
+    seq: int
+    alert_id: str
+    case_id: str
+    mode: str
+    severity: str
+    score: float
+    priority: float
+    typology: str | None
+    port: str | None
+    status: str
+    raised_at: datetime
+    arrives_at: datetime | None
+
+    @classmethod
+    def of(cls, row: AlertRow) -> AlertSummary:
+        return cls(
+            seq=row.seq,
+            alert_id=row.alert_id,
+            case_id=row.case_id,
+            mode=row.mode,
+            severity=row.severity,
+            score=row.score,
+            priority=row.priority,
+            typology=row.typology,
+            port=row.port,
+            status=row.status,
+            raised_at=row.raised_at,
+            arrives_at=row.arrives_at,
+        )
+
+
+class AlertDetail(AlertSummary):
+    """An alert with its explanation, source event (masked unless revealed) and case."""
+
+    explanation: str
+    findings: list[dict[str, Any]]
+    model_scores: list[dict[str, Any]]
+    event: dict[str, Any] | None
+    revealed: bool
+    case_status: str
+    assignee: str | None
+    history: list[dict[str, Any]]
+    network: list[dict[str, Any]]
+    outcome: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, view: actions.AlertView) -> AlertDetail:  # type: ignore[override]
+        base = AlertSummary.of(view.row).model_dump()
+        outcome: OutcomeRow | None = view.outcome
+        return cls(
+            **base,
+            explanation=str(view.alert.get("explanation", "")),
+            findings=list(view.alert.get("findings", [])),
+            model_scores=list(view.alert.get("model_scores", [])),
+            event=view.event,
+            revealed=view.revealed,
+            case_status=view.case.status,
+            assignee=view.assignee,
+            history=[
+                {"at": h.at.isoformat(), "actor": h.actor_id, "action": h.action, "detail": h.detail}
+                for h in view.history
+            ],
+            network=[
+                {
+                    "identifier": u.identifier,
+                    "kind": u.kind,
+                    "event_id": u.event_id,
+                    "mode": u.mode,
+                    "role": u.role,
+                    "holder": u.holder,
+                    "occurred_at": u.occurred_at.isoformat(),
+                    "distance": u.distance,
+                }
+                for u in view.network
+            ],
+            outcome=None
+            if outcome is None
+            else {
+                "result": outcome.result,
+                "recorded_by": outcome.recorded_by,
+                "recorded_at": outcome.recorded_at.isoformat(),
+            },
+        )
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(type(value).__name__)
+
+
+async def _publish_outcome(ops: OpsCentre, outcome: Outcome) -> None:
+    """Send an outcome to the ``outcomes`` topic (key: alert id) and mark it published;
+    when Kafka is away it stays unpublished and the publish loop retries it."""
+    if ops.producer is None:
+        return
+    try:
+        await asyncio.wait_for(
+            ops.producer.send_and_wait(
+                ops.settings.topics.name("outcomes"),
+                outcome.model_dump_json().encode(),
+                key=outcome.alert_id.encode(),
+            ),
+            timeout=5.0,
+        )
+    except Exception as exc:
+        log.warning("ops.outcome.unpublished", error=type(exc).__name__)
+        return
+    OPS_OUTCOMES_PUBLISHED.labels(result=outcome.result).inc()
+
+    def mark() -> None:
+        with ops.store.session() as s:
+            row = s.get(OutcomeRow, outcome.alert_id)
+            if row is not None:
+                row.published_at = datetime.now(UTC)
+
+    await asyncio.to_thread(mark)
+
+
+async def _publish_loop(ops: OpsCentre) -> None:
+    """Keep the producer up and the audit topic a copy of the store's chain: first what it
+    lacks (records not sent when the app last stopped), then new records as they are
+    written, in seq order; retry unpublished outcomes when idle."""
+    assert ops.producer is not None and ops.audit_queue is not None
+    while True:
+        try:
+            await ops.producer.start()
+            last = await last_seq_on_topic(ops.settings)
+            break
+        except Exception:
+            await asyncio.sleep(1.0)
+    try:
+        while True:
+            # The store is the order: threads may queue records out of it, so a queued
+            # record only says there is something new to send.
+            for record in await asyncio.to_thread(records_after, ops.store, last):
+                await _send_audit(ops, record)
+                last = record.seq
+            try:
+                await asyncio.wait_for(ops.audit_queue.get(), timeout=5.0)
+            except TimeoutError:
+                await _republish(ops)
+                continue
+            while not ops.audit_queue.empty():
+                ops.audit_queue.get_nowait()
+    finally:
+        await ops.producer.stop()
+
+
+async def _send_audit(ops: OpsCentre, record: AuditRecord) -> None:
+    """One audit record to the topic; retried until it is there, so the next waits."""
+    assert ops.producer is not None
+    while True:
+        try:
+            await ops.producer.send_and_wait(
+                ops.settings.topics.name("audit"),
+                record.model_dump_json().encode(),
+                key=record.actor.encode(),
+            )
+            return
+        except Exception as exc:
+            log.warning("ops.audit.unpublished", error=type(exc).__name__, seq=record.seq)
+            await asyncio.sleep(1.0)
+
+
+async def _republish(ops: OpsCentre) -> None:
+    def pending() -> list[Outcome]:
+        with ops.store.session() as s:
+            rows = s.scalars(select(OutcomeRow).where(OutcomeRow.published_at.is_(None)).limit(100))
+            return [
+                Outcome(
+                    alert_id=r.alert_id,
+                    result=r.result,  # type: ignore[arg-type]
+                    recorded_at=r.recorded_at,
+                    recorded_by=r.recorded_by,
+                    seizures=tuple(Seizure(**x) for x in r.seizures),
+                    notes=r.notes,
+                )
+                for r in rows
+            ]
+
+    for outcome in await asyncio.to_thread(pending):
+        await _publish_outcome(ops, outcome)
