@@ -163,11 +163,15 @@ AUDIT_RECORDS = Counter(
     "gatehound_audit_records_total", "Audit records written, by action and whether it was allowed.",
     ["action", "allowed"],
 )
+# Labelled by the store's database (sqlite, postgresql) so that only a process that has
+# checked a chain exports them: an unlabelled gauge would read 0, "broken", in every worker.
 AUDIT_CHAIN_OK = Gauge(
-    "gatehound_audit_chain_ok", "1 when the last check of the audit chain found it whole, 0 when broken."
+    "gatehound_audit_chain_ok", "1 when the last check of the audit chain found it whole, 0 when broken.",
+    ["store"],
 )
 AUDIT_CHAIN_CHECKED = Gauge(
-    "gatehound_audit_chain_checked_timestamp_seconds", "When the audit chain was last checked (Unix time)."
+    "gatehound_audit_chain_checked_timestamp_seconds", "When the audit chain was last checked (Unix time).",
+    ["store"],
 )
 MISUSE_SIGNALS = Gauge(
     "gatehound_misuse_signals", "Open misuse signals for supervisors, by kind.", ["kind"]

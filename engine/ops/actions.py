@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -23,7 +23,8 @@ from schemas import Outcome
 from schemas.outcome import Seizure
 
 STATUSES = ("new", "acknowledged", "assigned", "escalated", "closed")
-CASE_ACTIONS = ("acknowledge", "take", "assign", "escalate", "close", "reopen")
+CaseAction = Literal["acknowledge", "take", "assign", "escalate", "close", "reopen"]
+CASE_ACTIONS: tuple[str, ...] = get_args(CaseAction)
 #: The status each case action leaves a case in.
 _STATUS_AFTER = {
     "acknowledge": "acknowledged",

@@ -31,7 +31,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 from sqlalchemy import select
 
 from engine.logs import get_logger
@@ -51,7 +51,7 @@ from engine.ops.auth import (
 )
 from engine.ops.follow import StoreFollower
 from engine.ops.store import AlertRow, AuditRow, OutcomeRow, Store, UserRow, utcnow
-from engine.oversight.audit import AuditLog, last_seq_on_topic, records_after, verify_store
+from engine.oversight.audit import AuditLog, VerifyReport, last_seq_on_topic, records_after, verify_store
 from engine.oversight.fairness import export_fairness_metrics, fairness_report
 from engine.oversight.misuse import export_misuse_metrics, misuse_signals
 from engine.settings import Settings
@@ -65,6 +65,13 @@ COOKIE = "gatehound_session"
 #: Routes anyone may reach, logged in or not.
 PUBLIC = frozenset({"/login", "/healthz", "/metrics", "/static"})
 MIN_PURPOSE = 10
+#: Why someone needs personal data: ten characters or more, not all blank.
+Purpose = Annotated[str, StringConstraints(min_length=MIN_PURPOSE, max_length=500, pattern=r"\S")]
+
+
+def purpose_given(text: str) -> bool:
+    """Whether a stated purpose is one (the same test as ``Purpose``)."""
+    return len(text) >= MIN_PURPOSE and bool(text.strip())
 
 
 class AlertHub:
@@ -96,6 +103,16 @@ class OpsCentre:
     producer: AIOKafkaProducer | None = None
     audit_queue: asyncio.Queue[AuditRecord] | None = None
     loop: asyncio.AbstractEventLoop | None = None
+
+    checked: tuple[float, VerifyReport] | None = None
+
+    def chain_report(self, fresh: bool = False, max_age_s: float = 60.0) -> VerifyReport:
+        """The audit chain's state: checked now when asked, or when the last check is older
+        than ``max_age_s`` (a check reads the whole chain)."""
+        if fresh or self.checked is None or time.monotonic() - self.checked[0] > max_age_s:
+            report = verify_store(self.store, self.settings.ops.audit_key.get_secret_value().encode())
+            self.checked = (time.monotonic(), report)
+        return self.checked[1]
 
     def publish_audit(self, record: AuditRecord) -> None:
         """Queue an audit record for the ``audit`` topic (called from worker threads)."""
@@ -193,6 +210,7 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
             ops.producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all")
             follower = StoreFollower(settings, store, ops.hub.notify)
             tasks = [asyncio.create_task(follower.run()), asyncio.create_task(_publish_loop(ops))]
+        tasks.append(asyncio.create_task(_oversee(ops)))
         try:
             yield
         finally:
@@ -383,7 +401,7 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
             row = actions.get_alert(s, alert_id)
             case = actions.get_case(s, row.case_id)
         assigned = case.assignee_id == user.id
-        if len(purpose.strip()) < MIN_PURPOSE:
+        if not purpose_given(purpose):
             ops.audit.append(user.id, user.role, "reveal", [alert_id, case.case_id], allowed=False)
             raise Refused(f"state the purpose (at least {MIN_PURPOSE} characters) to see personal data")
         if user.role == "officer" and not assigned:
@@ -485,6 +503,45 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
         await _publish_outcome(ops, outcome)
         return outcome
 
+    @app.get(
+        "/cases/{case_id}/export",
+        tags=["cases"],
+        responses={404: {"description": "No such case."}},
+    )
+    def case_export(
+        case_id: str,
+        user: Annotated[User, allow("case.export")],
+        purpose: Annotated[Purpose, Query()],
+        recipient: Annotated[str, Query(min_length=1, max_length=200, pattern=r"\S")],
+    ) -> JSONResponse:
+        """A case's alerts with their source events, personal data included, as a JSON file
+        for a named recipient (another agency, a prosecutor); the purpose and the recipient
+        go to the audit log."""
+        with store.session() as s:
+            try:
+                case = actions.get_case(s, case_id)
+            except NotFound as exc:
+                raise HTTPException(404, str(exc)) from exc
+            rows = list(s.scalars(select(AlertRow).where(AlertRow.case_id == case_id).order_by(AlertRow.seq)))
+            body = {
+                "case_id": case.case_id,
+                "status": case.status,
+                "exported_at": utcnow().isoformat(),
+                "recipient": recipient.strip(),
+                "alerts": [r.body for r in rows],
+            }
+        ops.audit.append(
+            user.id,
+            user.role,
+            "export",
+            [case_id, *(r.alert_id for r in rows)][:50],
+            purpose=purpose.strip(),
+            recipient=recipient.strip(),
+        )
+        return JSONResponse(
+            body, headers={"Content-Disposition": f'attachment; filename="case-{case_id[:40]}.json"'}
+        )
+
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(
         request: Request, user: Annotated[User, allow("alert.reveal")], q: str = "", purpose: str = ""
@@ -492,7 +549,7 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
         rows: list[AlertRow] = []
         error = None
         if q:
-            if len(purpose.strip()) < MIN_PURPOSE:
+            if not purpose_given(purpose):
                 error = f"state the purpose of the search (at least {MIN_PURPOSE} characters)"
             else:
                 with store.session() as s:
@@ -526,15 +583,13 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
             band=settings.ops.fairness_band,
             min_traffic=settings.ops.fairness_min_traffic,
         )
-        export_fairness_metrics(report)
         return report
 
     @app.get("/oversight/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(request: Request, user: Annotated[User, allow("audit.view")]) -> HTMLResponse:
-        report = verify_store(store, settings.ops.audit_key.get_secret_value().encode())
         with store.session() as s:
             records = list(s.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(200)))
-        return page(request, "audit.html", report=report, records=records)
+        return page(request, "audit.html", report=ops.chain_report(), records=records)
 
     @app.get("/oversight/misuse", response_class=HTMLResponse, include_in_schema=False)
     def misuse_page(request: Request, user: Annotated[User, allow("misuse.view")]) -> HTMLResponse:
@@ -543,9 +598,7 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
 
     def _signals() -> Any:
         records = records_after(store, -1, since=utcnow() - timedelta(days=7))
-        signals = misuse_signals(records, settings.ops.shift_hours, settings.ops.reveals_per_hour, utcnow())
-        export_misuse_metrics(signals)
-        return signals
+        return misuse_signals(records, settings.ops.shift_hours, settings.ops.reveals_per_hour, utcnow())
 
     @app.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
     def users_page(request: Request, user: Annotated[User, allow("users.manage")]) -> HTMLResponse:
@@ -628,7 +681,7 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
         "/api/cases/{case_id}/actions",
         status_code=204,
         tags=["cases"],
-        responses={404: {"description": "No such case or user."}, 400: {"description": "Unknown action."}},
+        responses={404: {"description": "No such case or user."}},
     )
     def api_case_action(
         case_id: str, body: CaseActionRequest, user: Annotated[User, allow("case.act")]
@@ -659,8 +712,7 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
     @app.get("/api/audit/verify", tags=["oversight"])
     def api_audit_verify(user: Annotated[User, allow("audit.view")]) -> JSONResponse:
         """Check the audit chain in the store now."""
-        report = verify_store(store, settings.ops.audit_key.get_secret_value().encode())
-        return JSONResponse(report.as_dict())
+        return JSONResponse(ops.chain_report(fresh=True).as_dict())
 
     @app.get("/api/misuse", tags=["oversight"])
     def api_misuse(user: Annotated[User, allow("misuse.view")]) -> JSONResponse:
@@ -686,13 +738,13 @@ class Me(BaseModel):
 class RevealRequest(BaseModel):
     """Why personal data is needed: recorded in the audit log."""
 
-    purpose: str = Field(min_length=1, max_length=500)
+    purpose: Purpose
 
 
 class CaseActionRequest(BaseModel):
     """A step on a case."""
 
-    action: str = Field(max_length=20, description="acknowledge, take, assign, escalate, close, reopen")
+    action: actions.CaseAction
     assignee_id: str | None = Field(default=None, max_length=40, description="For assign: a user id.")
     note: str = Field(default="", max_length=300)
 
@@ -866,6 +918,37 @@ async def _publish_loop(ops: OpsCentre) -> None:
                 ops.audit_queue.get_nowait()
     finally:
         await ops.producer.stop()
+
+
+async def _oversee(ops: OpsCentre, every_s: float = 60.0) -> None:
+    """Every minute, whether or not anyone has the pages open: check the audit chain, and
+    export the fairness figures of the last 30 days and the misuse signals of the last 7
+    as metrics, for the alert rules in deploy/prometheus."""
+    settings = ops.settings
+
+    def look() -> None:
+        ops.chain_report(fresh=True)
+        until = utcnow()
+        export_fairness_metrics(
+            fairness_report(
+                ops.store,
+                until - timedelta(days=30),
+                until,
+                band=settings.ops.fairness_band,
+                min_traffic=settings.ops.fairness_min_traffic,
+            )
+        )
+        records = records_after(ops.store, -1, since=until - timedelta(days=7))
+        export_misuse_metrics(
+            misuse_signals(records, settings.ops.shift_hours, settings.ops.reveals_per_hour, until)
+        )
+
+    while True:
+        try:
+            await asyncio.to_thread(look)
+        except Exception as exc:  # a store that is away: say so and look again later
+            log.warning("ops.oversight.failed", error=type(exc).__name__)
+        await asyncio.sleep(every_s)
 
 
 async def _send_audit(ops: OpsCentre, record: AuditRecord) -> None:

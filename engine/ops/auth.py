@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "alert.reveal": frozenset({"officer", "supervisor"}),
     "case.act": frozenset({"officer", "supervisor"}),
     "case.assign": frozenset({"supervisor"}),
+    # Disclosing a case's personal data outside the centre (to a named recipient).
+    "case.export": frozenset({"supervisor"}),
     "outcome.record": frozenset({"officer", "supervisor"}),
     "fairness.view": frozenset({"supervisor", "auditor"}),
     "audit.view": frozenset({"supervisor", "auditor"}),

@@ -674,8 +674,9 @@ def verify_store(store: Store, key: bytes) -> VerifyReport:
     """Verify the store's chain, checkpoints and head; set the chain metrics."""
     chain = read_stored_chain(store)
     report = verify(chain.records, chain.checkpoints, key, chain.head)
-    AUDIT_CHAIN_OK.set(1 if report.ok else 0)
-    AUDIT_CHAIN_CHECKED.set(time.time())
+    database = store.engine.dialect.name
+    AUDIT_CHAIN_OK.labels(store=database).set(1 if report.ok else 0)
+    AUDIT_CHAIN_CHECKED.labels(store=database).set(time.time())
     return report
 
 

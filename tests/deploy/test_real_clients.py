@@ -29,6 +29,7 @@ from engine.pipeline import Pipeline, PipelineResult
 from engine.settings import ScreeningSettings, Settings
 from engine.simulate.traffic import TrafficGenerator
 from engine.supervise import WorkerProcess, error_lines, start_worker, stop_worker
+from engine.up import start_ops
 from schemas import Alert
 from tests.conftest import fresh_settings
 from tests.deploy.promql import ALERT_RULES
@@ -49,6 +50,7 @@ class Running:
 
     settings: Settings
     worker: WorkerProcess
+    ops: WorkerProcess
     prometheus: str
     sent: int
     expected: PipelineResult
@@ -92,12 +94,11 @@ def by_label(result: list[dict[str, Any]], label: str) -> dict[str, float]:
     return {sample["metric"].get(label, ""): float(sample["value"][1]) for sample in result}
 
 
-def scrape_targets(worker: WorkerProcess) -> dict[str, list[str]]:
+def scrape_targets(worker: WorkerProcess, ops: WorkerProcess) -> dict[str, list[str]]:
     """What the test Prometheus scrapes, by job name (the job names of deploy/prometheus)."""
     return {
         "worker": [f"127.0.0.1:{worker.metrics_port}"],
-        # The ops centre's target goes here, as job "ops", once a fixture starts it:
-        # "ops": [f"127.0.0.1:{ops_port}"],
+        "ops": [f"127.0.0.1:{ops.metrics_port}"],  # the ops centre serves /metrics on its port
     }
 
 
@@ -155,8 +156,9 @@ def running(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
     assert expected.alerts, "the seeded traffic must raise alerts for the kcat test to mean much"
     worker = start_worker(settings, 1, tmp_path_factory.mktemp("worker"),
                           {"GATEHOUND_SCREENING__WATCHLISTS": json.dumps([str(WATCHLIST)])})
+    ops, _ = start_ops(settings, tmp_path_factory.mktemp("ops"))
     try:
-        with prometheus_server(scrape_targets(worker), tmp_path_factory.mktemp("prometheus")) as url:
+        with prometheus_server(scrape_targets(worker, ops), tmp_path_factory.mktemp("prometheus")) as url:
             half = len(messages) // 2
             asyncio.run(produce(settings, messages[:half]))
             # Rates need a series to rise between two scrapes: let Prometheus see the first
@@ -165,8 +167,9 @@ def running(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
                 eventually(partial(query_nonempty, url, f"sum({series}) > 0"), 40,
                            f"Prometheus never saw {series} from the first half of the traffic")
             asyncio.run(produce(settings, messages[half:]))
-            yield Running(settings, worker, url, len(messages), expected)
+            yield Running(settings, worker, ops, url, len(messages), expected)
     finally:
+        stop_worker(ops)
         stop_worker(worker)
 
 
@@ -192,6 +195,23 @@ def test_prometheus_scrapes_the_worker_and_sees_every_stage(running: Running) ->
     # The latency SLO's boundary in alerts.yml is a bucket the worker really exports.
     assert query(prometheus, 'gatehound_received_to_scored_seconds_bucket{le="1.0"}')
     assert error_lines(running.worker.log_path) == []
+
+
+def test_prometheus_scrapes_the_ops_centre(running: Running) -> None:
+    """Prometheus finds the ops centre up; it has stored every alert the worker raised, has
+    checked the audit chain, and reports its own requests."""
+    prometheus = running.prometheus
+    alerts = len({a.alert_id for a in running.expected.alerts})
+
+    def stored() -> float | None:
+        result = query(prometheus, 'sum(gatehound_ops_alerts_stored_total{job="ops"})')
+        return float(result[0]["value"][1]) if result and float(result[0]["value"][1]) == alerts else None
+
+    eventually(stored, 40, f"Prometheus never saw the ops centre store {alerts} alerts")
+    assert by_label(query(prometheus, 'up{job="ops"}'), "job") == {"ops": 1.0}
+    assert by_label(query(prometheus, "gatehound_audit_chain_ok"), "job") == {"ops": 1.0}
+    assert query(prometheus, 'gatehound_ops_requests_total{route="/metrics"}'), "its own requests not counted"
+    assert error_lines(running.ops.log_path) == []
 
 
 def test_prometheus_evaluates_our_rules_on_the_worker_s_metrics(running: Running) -> None:

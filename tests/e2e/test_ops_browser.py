@@ -116,9 +116,12 @@ def test_an_officer_works_an_alert_from_the_live_feed_to_its_outcome(ops_url: tu
             expect(event).to_contain_text("•••")
 
             # Take the case (officers see personal data on their own cases), then reveal.
+            # htmx posts the form and swaps the page in place: the page is not reloaded.
+            page.evaluate("window.stayed = true")
             page.select_option("select[name=action]", "take")
             page.click("form[action^='/cases/'] button")
             expect(page.locator("#case-status")).to_have_text("assigned")
+            assert page.evaluate("window.stayed === true")
             page.click("#reveal button")  # no purpose
             expect(page.locator("p.error")).to_contain_text("purpose")
             expect(page.locator("#event")).not_to_contain_text("Quixotic")

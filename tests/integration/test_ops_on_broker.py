@@ -91,6 +91,21 @@ def test_an_alert_on_the_topic_reaches_the_live_stream_and_its_outcome_the_outco
     assert waited < 10, waited  # generous: the 1 s bar is the browser test's, on a quiet machine
     assert [a["alert_id"] for a in client.get("/api/alerts").json()] == [alert.alert_id]
 
+    # A browser that lost the stream comes back with the id of the last alert it saw:
+    # it gets what came after, and not what it had.
+    first_seq = client.get("/api/alerts").json()[0]["seq"]
+    later = make_alert(2)
+    asyncio.run(_produce(settings, (later.alert_id.encode(), later.model_dump_json().encode())))
+    with client.stream("GET", "/feed/stream", headers={"last-event-id": str(first_seq)}) as stream:
+        ids = []
+        for line in stream.iter_lines():
+            if line.startswith("id:"):
+                ids.append(int(line.split(":", 1)[1]))
+            if line.startswith("data:"):
+                assert later.alert_id in line and alert.alert_id not in line
+                break
+    assert ids == [first_seq + 1]
+
     r = client.post(
         f"/api/alerts/{alert.alert_id}/outcome",
         headers={"x-csrf-token": csrf},

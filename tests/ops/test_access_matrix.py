@@ -29,6 +29,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/cases/{case_id}/action"): CASE_WORKERS,
     ("POST", "/alerts/{alert_id}/outcome"): CASE_WORKERS,
     ("GET", "/search"): CASE_WORKERS,
+    ("GET", "/cases/{case_id}/export"): {"supervisor"},
     ("GET", "/oversight/fairness"): OVERSIGHT,
     ("GET", "/oversight/audit"): OVERSIGHT,
     ("GET", "/oversight/misuse"): OVERSIGHT,
@@ -71,6 +72,8 @@ def _request(method: str, path: str, n: int) -> tuple[str, dict[str, Any]]:
     kwargs = dict(body.get(path, {}))
     if path == "/search":
         url += f"?q=example&purpose={PURPOSE.replace(' ', '+')}"
+    if path == "/cases/{case_id}/export":
+        url += f"?purpose={PURPOSE.replace(' ', '+')}&recipient=partner+agency"
     if path == "/feed/stream":
         url += "?after=999999"
     return url, kwargs
