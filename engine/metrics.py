@@ -53,6 +53,13 @@ RULE_ERRORS = Counter(
 ALERTS = Counter(
     "gatehound_alerts_total", "Alerts raised, once per contributing rule.", ["rule", "severity"]
 )
+EVENT_TO_ALERT = Histogram(
+    "gatehound_event_to_alert_seconds",
+    "From the event happening at its source (a message made, a declaration lodged, a ship's "
+    "report) to its alert being decided: the feed's own delay and ours together.",
+    ["mode"],
+    buckets=(1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 12 * 3600.0, 86400.0),
+)
 ALERTS_SUPPRESSED = Counter(
     "gatehound_alerts_suppressed_total",
     "Alerts not sent because an earlier one on the same subject and typology covers them.",

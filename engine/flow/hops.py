@@ -37,6 +37,7 @@ from engine.metrics import (
     ALERTS,
     ALERTS_SUPPRESSED,
     DEADLETTERS,
+    EVENT_TO_ALERT,
     SCORE_LATENCY,
     STAGE_EVENTS_IN,
     STAGE_EVENTS_OUT,
@@ -475,6 +476,8 @@ class DecideHop:
         now = datetime.now(tz=UTC)
         for s in result.scores:
             SCORE_LATENCY.labels(mode=s.mode).observe(max(0.0, (now - s.received_at).total_seconds()))
+            if s.alert_id is not None:  # from when it happened at the source to its alert
+                EVENT_TO_ALERT.labels(mode=s.mode).observe(max(0.0, (now - s.occurred_at).total_seconds()))
         for a in result.alerts:
             log.info("alert.emitted", alert_id=a.alert_id, event_id=a.event_id, mode=a.mode,
                      severity=a.severity, rules=",".join(f.rule_id for f in a.findings))

@@ -52,7 +52,7 @@ from engine.ops.auth import (
 from engine.ops.follow import StoreFollower
 from engine.ops.store import AlertRow, AuditRow, OutcomeRow, Store, UserRow, utcnow
 from engine.oversight.audit import AuditLog, VerifyReport, last_seq_on_topic, records_after, verify_store
-from engine.oversight.fairness import export_fairness_metrics, fairness_report
+from engine.oversight.fairness import export_fairness_metrics, fairness_report, last_days
 from engine.oversight.misuse import export_misuse_metrics, misuse_signals
 from engine.settings import Settings
 from schemas import AuditRecord, Outcome
@@ -572,18 +572,24 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
         days: Annotated[int, Query(ge=1, le=366)] = 30,
     ) -> HTMLResponse:
         report = _fairness(days)
-        return page(request, "fairness.html", report=report, days=days, band=settings.ops.fairness_band)
+        return page(
+            request,
+            "fairness.html",
+            report=report,
+            days=days,
+            band=settings.ops.fairness_band,
+            delta_day=timedelta(days=1),
+        )
 
     def _fairness(days: int) -> Any:
-        until = utcnow()
-        report = fairness_report(
+        since, until = last_days(store, days)
+        return fairness_report(
             store,
-            until - timedelta(days=days),
+            since,
             until,
             band=settings.ops.fairness_band,
             min_traffic=settings.ops.fairness_min_traffic,
         )
-        return report
 
     @app.get("/oversight/audit", response_class=HTMLResponse, include_in_schema=False)
     def audit_page(request: Request, user: Annotated[User, allow("audit.view")]) -> HTMLResponse:
@@ -928,19 +934,20 @@ async def _oversee(ops: OpsCentre, every_s: float = 60.0) -> None:
 
     def look() -> None:
         ops.chain_report(fresh=True)
-        until = utcnow()
+        since, until = last_days(ops.store, 30)
         export_fairness_metrics(
             fairness_report(
                 ops.store,
-                until - timedelta(days=30),
+                since,
                 until,
                 band=settings.ops.fairness_band,
                 min_traffic=settings.ops.fairness_min_traffic,
             )
         )
-        records = records_after(ops.store, -1, since=until - timedelta(days=7))
+        now = utcnow()
+        records = records_after(ops.store, -1, since=now - timedelta(days=7))
         export_misuse_metrics(
-            misuse_signals(records, settings.ops.shift_hours, settings.ops.reveals_per_hour, until)
+            misuse_signals(records, settings.ops.shift_hours, settings.ops.reveals_per_hour, now)
         )
 
     while True:

@@ -151,6 +151,17 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def last_days(store: Store, days: int) -> tuple[datetime, datetime]:
+    """The period of the last ``days`` days of traffic: up to the latest day of arrival
+    counted (travellers arriving tomorrow are alerted on today), or to today when no
+    traffic is counted yet, or when it is all in the past (a replay of old files)."""
+    with store.session() as s:
+        latest = s.scalar(select(func.max(TrafficRow.day)).where(TrafficRow.mode == "passenger"))
+    last = latest or datetime.now(UTC).date()
+    until = datetime.combine(last + timedelta(days=1), time(0), UTC)
+    return until - timedelta(days=days), until
+
+
 def fairness_report(
     store: Store,
     since: datetime,

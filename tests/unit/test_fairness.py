@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 
@@ -167,3 +168,18 @@ def test_metrics_carry_the_all_scope_ratios_and_the_disparity_counts(store: Stor
     expected = {m: sum(m in r.flagged for r in report.rows) for m in ("alert", "intervention", "yield")}
     assert {m: FAIRNESS_DISPARITIES.labels(measure=m)._value.get() for m in expected} == expected
     assert expected["alert"] >= 2
+
+
+def test_the_period_ends_with_the_latest_day_of_traffic(tmp_path: Path) -> None:
+    """Fairness looks at the last days of traffic counted: up to tomorrow's arrivals when
+    they are counted, and back in time for a replay of old files; today with none."""
+    from engine.oversight.fairness import last_days
+
+    store = Store(f"sqlite:///{tmp_path}/ops.db")
+    since, until = last_days(store, 7)
+    assert until.date() == datetime.now(UTC).date() + timedelta(days=1) and until - since == timedelta(days=7)
+    with store.session() as s:
+        s.add(TrafficRow(day=date(2026, 6, 3), mode="passenger", dimension="sex", group="F", count=5))
+    since, until = last_days(store, 7)
+    assert (since.date(), until.date()) == (date(2026, 5, 28), date(2026, 6, 4))
+    store.close()
