@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,17 @@ from engine.ops.store import AlertRow, CaseEventRow, CaseRow, LinkRow, OutcomeRo
 from engine.oversight.masking import MASK, mask_event
 from schemas import Outcome
 from schemas.outcome import Seizure
+
+#: The shortest purpose a user may give for seeing personal data.
+MIN_PURPOSE = 10
+#: Why someone needs personal data: ten characters or more, not all blank.
+Purpose = Annotated[str, StringConstraints(min_length=MIN_PURPOSE, max_length=500, pattern=r"\S")]
+
+
+def purpose_given(text: str) -> bool:
+    """Whether a stated purpose is one (the same test as ``Purpose``)."""
+    return len(text) >= MIN_PURPOSE and bool(text.strip())
+
 
 STATUSES = ("new", "acknowledged", "assigned", "escalated", "closed")
 CaseAction = Literal["acknowledge", "take", "assign", "escalate", "close", "reopen"]

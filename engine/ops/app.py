@@ -13,8 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,17 +26,18 @@ from fastapi.responses import (
     RedirectResponse,
     StreamingResponse,
 )
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from engine.logs import get_logger
-from engine.metrics import OPS_OUTCOMES_PUBLISHED, OPS_REQUEST_DURATION, OPS_REQUESTS, OPS_SSE_CLIENTS
+from engine.metrics import OPS_REQUEST_DURATION, OPS_REQUESTS, OPS_SSE_CLIENTS
 from engine.ops import actions
-from engine.ops.actions import FeedFilter, NotFound, OutcomeForm, Refused
+from engine.ops.access import Access, Viewer, allow, check_every_route_guarded
+from engine.ops.actions import MIN_PURPOSE, FeedFilter, NotFound, OutcomeForm, Purpose, Refused, purpose_given
+from engine.ops.api_models import AlertDetail, AlertSummary, CaseActionRequest, Me, RevealRequest
 from engine.ops.auth import (
     ROLES,
     AccountError,
@@ -45,141 +45,25 @@ from engine.ops.auth import (
     add_user,
     authenticate,
     close_session,
-    csrf_matches,
     open_session,
     session_user,
 )
+from engine.ops.centre import OpsCentre
 from engine.ops.follow import StoreFollower
-from engine.ops.store import AlertRow, AuditRow, OutcomeRow, Store, UserRow, utcnow
-from engine.oversight.audit import AuditLog, VerifyReport, last_seq_on_topic, records_after, verify_store
-from engine.oversight.fairness import export_fairness_metrics, fairness_report, last_days
-from engine.oversight.misuse import export_misuse_metrics, misuse_signals
+from engine.ops.publish import publish_loop, publish_outcome
+from engine.ops.store import AlertRow, AuditRow, Store, UserRow, utcnow
+from engine.oversight.audit import AuditLog, records_after
+from engine.oversight.fairness import fairness_report, last_days
+from engine.oversight.misuse import misuse_signals
+from engine.oversight.watch import oversee
 from engine.settings import Settings
-from schemas import AuditRecord, Outcome
+from schemas import Outcome
 from schemas.outcome import Seizure
 
 log = get_logger(__name__)
 
 HERE = Path(__file__).parent
 COOKIE = "gatehound_session"
-#: Routes anyone may reach, logged in or not.
-PUBLIC = frozenset({"/login", "/healthz", "/metrics", "/static"})
-MIN_PURPOSE = 10
-#: Why someone needs personal data: ten characters or more, not all blank.
-Purpose = Annotated[str, StringConstraints(min_length=MIN_PURPOSE, max_length=500, pattern=r"\S")]
-
-
-def purpose_given(text: str) -> bool:
-    """Whether a stated purpose is one (the same test as ``Purpose``)."""
-    return len(text) >= MIN_PURPOSE and bool(text.strip())
-
-
-class AlertHub:
-    """Wakes the live streams when the store has new alerts."""
-
-    def __init__(self) -> None:
-        self.changed = asyncio.Event()
-
-    def notify(self, _seqs: list[int]) -> None:
-        """New alerts are in the store: every stream looks."""
-        self.changed.set()
-        self.changed = asyncio.Event()
-
-    async def wait(self, timeout: float) -> None:
-        """Until new alerts arrive or ``timeout`` seconds pass (then the stream looks anyway:
-        another process may have written them)."""
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self.changed.wait(), timeout)
-
-
-@dataclass
-class OpsCentre:
-    """What the routes share: settings, the store, the audit log, the feed and Kafka."""
-
-    settings: Settings
-    store: Store
-    audit: AuditLog
-    hub: AlertHub = field(default_factory=AlertHub)
-    producer: AIOKafkaProducer | None = None
-    audit_queue: asyncio.Queue[AuditRecord] | None = None
-    loop: asyncio.AbstractEventLoop | None = None
-
-    checked: tuple[float, VerifyReport] | None = None
-
-    def chain_report(self, fresh: bool = False, max_age_s: float = 60.0) -> VerifyReport:
-        """The audit chain's state: checked now when asked, or when the last check is older
-        than ``max_age_s`` (a check reads the whole chain)."""
-        if fresh or self.checked is None or time.monotonic() - self.checked[0] > max_age_s:
-            report = verify_store(self.store, self.settings.ops.audit_key.get_secret_value().encode())
-            self.checked = (time.monotonic(), report)
-        return self.checked[1]
-
-    def publish_audit(self, record: AuditRecord) -> None:
-        """Queue an audit record for the ``audit`` topic (called from worker threads)."""
-        if self.loop is not None and self.audit_queue is not None:
-            self.loop.call_soon_threadsafe(self.audit_queue.put_nowait, record)
-
-
-# ---------------------------------------------------------------------------- access
-
-
-@dataclass(frozen=True)
-class Access:
-    """A route's requirement: the action it takes. Kept on the dependency so the access
-    matrix test and the start-up check can read every route's action."""
-
-    action: str
-
-    async def __call__(self, request: Request) -> User:
-        ops: OpsCentre = request.app.state.ops
-        user: User | None = getattr(request.state, "user", None)
-        if user is None:
-            raise HTTPException(401, "log in first")
-        if not user.may(self.action):
-            await asyncio.to_thread(
-                ops.audit.append, user.id, user.role, self.action, _ids(request), allowed=False
-            )
-            raise HTTPException(403, f"your role may not {self.action}")
-        if request.method not in ("GET", "HEAD"):
-            given = request.headers.get("x-csrf-token")
-            if given is None and request.headers.get("content-type", "").startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")
-            ):
-                value = (await request.form()).get("csrf")  # parsed once: the route reads it again
-                given = value if isinstance(value, str) else None
-            if not csrf_matches(request.state.csrf, given):
-                await asyncio.to_thread(
-                    ops.audit.append, user.id, user.role, self.action, _ids(request), allowed=False
-                )
-                raise HTTPException(403, "missing or wrong CSRF token: reload the page")
-        return user
-
-
-def allow(action: str) -> Any:
-    """The dependency that lets a route run only for roles granted ``action``."""
-    return Depends(Access(action))
-
-
-def _ids(request: Request) -> list[str]:
-    return [str(v) for v in request.path_params.values()][:5]
-
-
-def route_action(route: APIRoute) -> str | None:
-    """The action a route requires, or None for a public one."""
-    for dep in route.dependant.dependencies:
-        if isinstance(dep.call, Access):
-            return dep.call.action
-    return None
-
-
-def check_every_route_guarded(app: FastAPI) -> None:
-    """Deny by default: a route that is not public and names no action is a bug."""
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path not in PUBLIC and route_action(route) is None:
-            raise RuntimeError(f"route {route.path} names no action: add allow(...) or make it public")
-
-
-Viewer = Annotated[User, Depends(Access("feed.view"))]
 
 
 # ------------------------------------------------------------------------------ app
@@ -209,8 +93,8 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
         if follow:
             ops.producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all")
             follower = StoreFollower(settings, store, ops.hub.notify)
-            tasks = [asyncio.create_task(follower.run()), asyncio.create_task(_publish_loop(ops))]
-        tasks.append(asyncio.create_task(_oversee(ops)))
+            tasks = [asyncio.create_task(follower.run()), asyncio.create_task(publish_loop(ops))]
+        tasks.append(asyncio.create_task(oversee(store, settings, lambda: ops.chain_report(fresh=True))))
         try:
             yield
         finally:
@@ -500,7 +384,7 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
         except Refused as exc:
             raise HTTPException(409, str(exc)) from exc
         await asyncio.to_thread(ops.audit.append, user.id, user.role, "outcome", [alert_id])
-        await _publish_outcome(ops, outcome)
+        await publish_outcome(ops, outcome)
         return outcome
 
     @app.get(
@@ -729,120 +613,6 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
     return app
 
 
-# --------------------------------------------------------------------- API models
-
-
-class Me(BaseModel):
-    """The logged-in user."""
-
-    id: str
-    name: str
-    role: str
-    csrf_token: str
-
-
-class RevealRequest(BaseModel):
-    """Why personal data is needed: recorded in the audit log."""
-
-    purpose: Purpose
-
-
-class CaseActionRequest(BaseModel):
-    """A step on a case."""
-
-    action: actions.CaseAction
-    assignee_id: str | None = Field(default=None, max_length=40, description="For assign: a user id.")
-    note: str = Field(default="", max_length=300)
-
-
-class AlertSummary(BaseModel):
-    """An alert in the feed: codes and numbers, no personal data."""
-
-    seq: int
-    alert_id: str
-    case_id: str
-    mode: str
-    severity: str
-    score: float
-    priority: float
-    typology: str | None
-    port: str | None
-    status: str
-    raised_at: datetime
-    arrives_at: datetime | None
-
-    @classmethod
-    def of(cls, row: AlertRow) -> AlertSummary:
-        return cls(
-            seq=row.seq,
-            alert_id=row.alert_id,
-            case_id=row.case_id,
-            mode=row.mode,
-            severity=row.severity,
-            score=row.score,
-            priority=row.priority,
-            typology=row.typology,
-            port=row.port,
-            status=row.status,
-            raised_at=row.raised_at,
-            arrives_at=row.arrives_at,
-        )
-
-
-class AlertDetail(AlertSummary):
-    """An alert with its explanation, source event (masked unless revealed) and case."""
-
-    explanation: str
-    findings: list[dict[str, Any]]
-    model_scores: list[dict[str, Any]]
-    event: dict[str, Any] | None
-    revealed: bool
-    case_status: str
-    assignee: str | None
-    history: list[dict[str, Any]]
-    network: list[dict[str, Any]]
-    outcome: dict[str, Any] | None
-
-    @classmethod
-    def of(cls, view: actions.AlertView) -> AlertDetail:  # type: ignore[override]
-        base = AlertSummary.of(view.row).model_dump()
-        outcome: OutcomeRow | None = view.outcome
-        return cls(
-            **base,
-            explanation=str(view.alert.get("explanation", "")),
-            findings=list(view.alert.get("findings", [])),
-            model_scores=list(view.alert.get("model_scores", [])),
-            event=view.event,
-            revealed=view.revealed,
-            case_status=view.case.status,
-            assignee=view.assignee,
-            history=[
-                {"at": h.at.isoformat(), "actor": h.actor_id, "action": h.action, "detail": h.detail}
-                for h in view.history
-            ],
-            network=[
-                {
-                    "identifier": u.identifier,
-                    "kind": u.kind,
-                    "event_id": u.event_id,
-                    "mode": u.mode,
-                    "role": u.role,
-                    "holder": u.holder,
-                    "occurred_at": u.occurred_at.isoformat(),
-                    "distance": u.distance,
-                }
-                for u in view.network
-            ],
-            outcome=None
-            if outcome is None
-            else {
-                "result": outcome.result,
-                "recorded_by": outcome.recorded_by,
-                "recorded_at": outcome.recorded_at.isoformat(),
-            },
-        )
-
-
 # ------------------------------------------------------------------------ helpers
 
 
@@ -866,129 +636,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(type(value).__name__)
-
-
-async def _publish_outcome(ops: OpsCentre, outcome: Outcome) -> None:
-    """Send an outcome to the ``outcomes`` topic (key: alert id) and mark it published;
-    when Kafka is away it stays unpublished and the publish loop retries it."""
-    if ops.producer is None:
-        return
-    try:
-        await asyncio.wait_for(
-            ops.producer.send_and_wait(
-                ops.settings.topics.name("outcomes"),
-                outcome.model_dump_json().encode(),
-                key=outcome.alert_id.encode(),
-            ),
-            timeout=5.0,
-        )
-    except Exception as exc:
-        log.warning("ops.outcome.unpublished", error=type(exc).__name__)
-        return
-    OPS_OUTCOMES_PUBLISHED.labels(result=outcome.result).inc()
-
-    def mark() -> None:
-        with ops.store.session() as s:
-            row = s.get(OutcomeRow, outcome.alert_id)
-            if row is not None:
-                row.published_at = datetime.now(UTC)
-
-    await asyncio.to_thread(mark)
-
-
-async def _publish_loop(ops: OpsCentre) -> None:
-    """Keep the producer up and the audit topic a copy of the store's chain: first what it
-    lacks (records not sent when the app last stopped), then new records as they are
-    written, in seq order; retry unpublished outcomes when idle."""
-    assert ops.producer is not None and ops.audit_queue is not None
-    while True:
-        try:
-            await ops.producer.start()
-            last = await last_seq_on_topic(ops.settings)
-            break
-        except Exception:
-            await asyncio.sleep(1.0)
-    try:
-        while True:
-            # The store is the order: threads may queue records out of it, so a queued
-            # record only says there is something new to send.
-            for record in await asyncio.to_thread(records_after, ops.store, last):
-                await _send_audit(ops, record)
-                last = record.seq
-            try:
-                await asyncio.wait_for(ops.audit_queue.get(), timeout=5.0)
-            except TimeoutError:
-                await _republish(ops)
-                continue
-            while not ops.audit_queue.empty():
-                ops.audit_queue.get_nowait()
-    finally:
-        await ops.producer.stop()
-
-
-async def _oversee(ops: OpsCentre, every_s: float = 60.0) -> None:
-    """Every minute, whether or not anyone has the pages open: check the audit chain, and
-    export the fairness figures of the last 30 days and the misuse signals of the last 7
-    as metrics, for the alert rules in deploy/prometheus."""
-    settings = ops.settings
-
-    def look() -> None:
-        ops.chain_report(fresh=True)
-        since, until = last_days(ops.store, 30)
-        export_fairness_metrics(
-            fairness_report(
-                ops.store,
-                since,
-                until,
-                band=settings.ops.fairness_band,
-                min_traffic=settings.ops.fairness_min_traffic,
-            )
-        )
-        now = utcnow()
-        records = records_after(ops.store, -1, since=now - timedelta(days=7))
-        export_misuse_metrics(
-            misuse_signals(records, settings.ops.shift_hours, settings.ops.reveals_per_hour, now)
-        )
-
-    while True:
-        try:
-            await asyncio.to_thread(look)
-        except Exception as exc:  # a store that is away: say so and look again later
-            log.warning("ops.oversight.failed", error=type(exc).__name__)
-        await asyncio.sleep(every_s)
-
-
-async def _send_audit(ops: OpsCentre, record: AuditRecord) -> None:
-    """One audit record to the topic; retried until it is there, so the next waits."""
-    assert ops.producer is not None
-    while True:
-        try:
-            await ops.producer.send_and_wait(
-                ops.settings.topics.name("audit"),
-                record.model_dump_json().encode(),
-                key=record.actor.encode(),
-            )
-            return
-        except Exception as exc:
-            log.warning("ops.audit.unpublished", error=type(exc).__name__, seq=record.seq)
-            await asyncio.sleep(1.0)
-
-
-async def _republish(ops: OpsCentre) -> None:
-    def pending() -> list[Outcome]:
-        with ops.store.session() as s:
-            rows = s.scalars(select(OutcomeRow).where(OutcomeRow.published_at.is_(None)).limit(100))
-            return [
-                Outcome(
-                    alert_id=r.alert_id,
-                    result=r.result,  # type: ignore[arg-type]
-                    recorded_at=r.recorded_at,
-                    recorded_by=r.recorded_by,
-                    seizures=tuple(Seizure(**x) for x in r.seizures),
-                    notes=r.notes,
-                )
-                for r in rows
-            ]
-
-    for outcome in await asyncio.to_thread(pending):
-        await _publish_outcome(ops, outcome)

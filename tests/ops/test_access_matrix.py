@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
-from engine.ops.app import PUBLIC, check_every_route_guarded, route_action
+from engine.ops.access import PUBLIC, check_every_route_guarded, route_action
 from engine.ops.auth import PERMISSIONS, ROLES
 from engine.ops.store import AuditRow
 from tests.ops.conftest import OpsUnderTest, make_alert, take
