@@ -82,6 +82,12 @@ LOOP_FAILURES = Counter(
     "Batch loops that stopped on an error (broker gone, say) and were restarted.",
     ["loop", "error"],
 )
+GROUP_REJOINS = Counter(
+    "gatehound_group_rejoins_total",
+    "Batch loops that left and rejoined their consumer group because a join did not complete "
+    "within ten session timeouts.",
+    ["loop"],
+)
 LOOP_RUNNING = Gauge(
     "gatehound_loop_running",
     "1 while a batch loop is connected and consuming, 0 while it is down or restarting.",

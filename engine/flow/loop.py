@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from aiokafka.producer.message_accumulator import BatchBuilder
 
 from engine.logs import get_logger
 from engine.messages import RawMessage
-from engine.metrics import CONSUMER_LAG, LOOP_RUNNING, STAGE_DURATION, STALE_BATCHES
+from engine.metrics import CONSUMER_LAG, GROUP_REJOINS, LOOP_RUNNING, STAGE_DURATION, STALE_BATCHES
 from engine.settings import Settings
 
 log = get_logger(__name__)
@@ -60,6 +61,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.loop = loop
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        self.loop.joined, self.loop.waiting_since = False, time.monotonic()
         # Wait for the batch in hand to be produced and committed, so the next
         # owner starts exactly where we stopped, then let go of its state. A batch
         # fetched before this point but not yet started is now stale: the new
@@ -77,6 +79,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         # (a state restore can) is dropped from the group while still consuming,
         # which lets two workers own one partition. The partitions are held back
         # instead, and the loop readies them (restores their state) between batches.
+        self.loop.joined = True  # called after every completed join, with nothing assigned too
         log.info("loop.assigned", loop=self.loop.name, partitions=len(assigned))
         if self.loop.on_assigned is not None and assigned:
             self.loop.unready.update(assigned)
@@ -115,6 +118,11 @@ class BatchLoop:
         self.unready: set[TopicPartition] = set()
         self.partitions: dict[str, list[int]] = {}
         self.partitioner = DefaultPartitioner()
+        #: Whether the last group join completed, and since when it has been waiting if not.
+        self.joined = False
+        self.waiting_since = 0.0
+        #: A join still not complete after this long is given up and made again.
+        self.join_deadline_s = 10 * settings.worker.session_timeout_ms / 1000
 
     def make_consumer(self) -> AIOKafkaConsumer:
         """The group consumer, tuned for batches and low latency on a quiet topic."""
@@ -136,12 +144,34 @@ class BatchLoop:
         )
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Until ``stopping`` is set: fetch, handle, produce, commit. Never ends on bad input."""
+        """Until ``stopping`` is set: fetch, handle, produce, commit. Never ends on bad input.
+
+        A group join that does not complete within ``join_deadline_s`` (the embedded broker
+        has been seen to leave a late joiner waiting for minutes) is given up: the consumer
+        leaves the group and a new one joins."""
+        while not stopping.is_set():
+            if not await self._member(stopping):
+                return
+            GROUP_REJOINS.labels(loop=self.name).inc()
+            waited = round(time.monotonic() - self.waiting_since, 1)
+            log.warning("loop.rejoin", loop=self.name, waited_s=waited)
+            with contextlib.suppress(TimeoutError):  # a breath before the new member joins
+                await asyncio.wait_for(stopping.wait(), 0.5)
+
+    async def _member(self, stopping: asyncio.Event) -> bool:
+        """One consumer's membership of the group; True when it left to join again."""
         consumer = self.make_consumer()
         consumer.subscribe(self.topics, listener=_Listener(self))
         self.consumer = consumer
         self.unready.clear()
-        await consumer.start()
+        self.joined, self.waiting_since = False, time.monotonic()
+        try:
+            # start() returns once the first join has completed: bound it like any join.
+            await asyncio.wait_for(consumer.start(), timeout=max(0.0, self.join_deadline_s))
+        except TimeoutError:
+            await consumer.stop()
+            self.consumer = None
+            return True
         running = LOOP_RUNNING.labels(loop=self.name)
         running.set(1)
         try:
@@ -150,6 +180,8 @@ class BatchLoop:
                     await self.ready(consumer)
                 generation = self.generation
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                if not self.joined and time.monotonic() - self.waiting_since > self.join_deadline_s:
+                    return True
                 if batch:
                     async with self.batch_lock:
                         if generation != self.generation:
@@ -174,6 +206,7 @@ class BatchLoop:
             running.set(0)
             await consumer.stop()
             self.consumer = None
+        return False
 
     async def ready(self, consumer: AIOKafkaConsumer) -> None:
         """Run on_assigned for the partitions held back, then let them flow.
