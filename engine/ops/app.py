@@ -149,8 +149,9 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api") or request.headers.get("hx-request"):
+        if request.url.path.startswith("/api"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        # Pages, htmx's background posts included (it swaps error pages in too): a page.
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return templates.TemplateResponse(

@@ -63,6 +63,19 @@ def test_an_officer_sees_personal_data_only_on_a_case_assigned_to_them(ops: OpsU
     assert r.json()["assignee"] == "officer"
 
 
+def test_a_refusal_inside_the_page_is_a_page_that_says_why(ops: OpsUnderTest) -> None:
+    """A form posted in the background by htmx and refused gets the error page (which htmx
+    swaps in), not JSON; the API keeps answering JSON."""
+    csrf = ops.login("officer")
+    r = ops.client.post("/alerts/alert-passenger-2/reveal", data={"purpose": PURPOSE, "csrf": csrf},
+                        headers={"hx-request": "true"})
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "officers see personal data only on cases assigned to them" in r.text
+    api = ops.client.post("/api/alerts/alert-passenger-2/reveal", json={"purpose": PURPOSE},
+                          headers={"x-csrf-token": csrf})
+    assert api.status_code == 403 and api.json()["detail"].startswith("officers see")
+
+
 def test_the_feed_filters_and_orders_by_priority(ops: OpsUnderTest) -> None:
     """Mode, severity, port, status and time to arrival each narrow the feed; the highest
     priority comes first."""
