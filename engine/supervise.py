@@ -58,6 +58,8 @@ def start_worker(
         "GATEHOUND_WORKER__METRICS_PORT": str(port),
         "GATEHOUND_WORKER__DATA_DIR": str(run_dir / f"worker-{index}"),
         "GATEHOUND_WORKER__APP_ID": settings.worker.app_id,
+        # The group timeouts the caller chose (tests shorten them), not the default.
+        "GATEHOUND_WORKER__SESSION_TIMEOUT_MS": str(settings.worker.session_timeout_ms),
         **(extra_env or {}),
     }
     with log_path.open("ab") as fh:
