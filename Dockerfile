@@ -24,11 +24,17 @@ COPY engine engine
 COPY models models
 COPY rules rules
 COPY schemas schemas
+COPY scripts/build_native.py scripts/build_native.py
 COPY --from=htmx /out/ engine/ops/static/vendor/
+# A C compiler for the screening hot path (mypyc); only this stage has it.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 # Installed in place (editable) so the ops centre's templates and static files are read
 # from /app, where they are, whatever the package data lists; /app and the venv are
 # copied to the same paths below.
-RUN /opt/gatehound/bin/pip install -e . \
+RUN /opt/gatehound/bin/pip install -e '.[native]' \
+    && /opt/gatehound/bin/python scripts/build_native.py \
+    && /opt/gatehound/bin/python -c "import engine.screen as s; assert s.NATIVE == 'used', s.NATIVE" \
     && /opt/gatehound/bin/python -m compileall -q engine models rules schemas \
     && /opt/gatehound/bin/python -c "import engine.cli, schemas, rules, models" \
     && test -s "engine/ops/static/vendor/htmx-${HTMX_VERSION}.min.js"

@@ -13,8 +13,17 @@
       screener.screen_person(["Ivan Petrov"], birth_date="1971-03-02", nationality="RUS")
       screener.screen_vessel(name="Ocean Star", imo="9123456")
       screener.versions()   # {"sanctions": "3f1c...", "wanted": "a07b..."}
+
+The name comparison and the index run compiled when ``make install`` has built
+them (:mod:`engine.screen.native`); ``NATIVE`` says whether they do, and why not.
 """
 
+from engine.screen.native import use_native
+
+# Before the modules it may swap for their compiled build are imported.
+NATIVE = use_native(__path__)
+
+# ruff: noqa: E402 - the imports below come after the native switch
 from engine.screen.index import NameHit, NameIndex
 from engine.screen.screener import DEFAULT_THRESHOLD, Match, ScoringConfig, Screener, compare_birth_dates
 from engine.screen.watchlist import (
@@ -35,6 +44,7 @@ from engine.screen.watchlist import (
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "NATIVE",
     "BadLine",
     "ListedDocument",
     "ListedEntity",

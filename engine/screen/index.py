@@ -54,10 +54,11 @@ beside the old one and swapped in by reference.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from rapidfuzz.distance import OSA
 
@@ -318,6 +319,14 @@ def _blockable(piece: str, mask: int) -> bool:
     return mask & (mask - 1) != 0 or (len(piece) > 1 and not is_particle(piece))
 
 
+#: Record numbers, packed.
+Ids: TypeAlias = "array[int]"
+
+
+def _ids(values: Iterable[int]) -> Ids:
+    return array("I", values)
+
+
 def _pair_key(a: int, b: int) -> int:
     return (a << 32) | b if a < b else (b << 32) | a
 
@@ -387,12 +396,14 @@ class NameIndex:
                                 block.append(rid)
         self._records: tuple[_Record, ...] = tuple(records)
         # One look-up per pair: its names, or () for a hot pair (see _hot_blocks).
-        self._pairs: dict[int, tuple[int, ...]] = {k: () if k in hot else tuple(v) for k, v in pairs.items()}
-        self._hot = {k: tuple(pairs[k]) for k in hot}
-        self._hot_short = {k: tuple(r for r in pairs[k] if parts[r] <= 3) for k in hot}
-        self._exact = {k: tuple(v) for k, v in exact.items()}
-        self._triples = {k: tuple(v) for k, v in triples.items()}
-        self._singles = {k: tuple(v) for k, v in singles.items()}
+        # Record numbers are kept in flat arrays: a tuple's would be one object each,
+        # scattered over memory, and a query would wait on each of them.
+        self._pairs: dict[int, Ids] = {k: _ids(() if k in hot else v) for k, v in pairs.items()}
+        self._hot = {k: _ids(pairs[k]) for k in hot}
+        self._hot_short = {k: _ids(r for r in pairs[k] if parts[r] <= 3) for k in hot}
+        self._exact = {k: _ids(v) for k, v in exact.items()}
+        self._triples = {k: _ids(v) for k, v in triples.items()}
+        self._singles = {k: _ids(v) for k, v in singles.items()}
         self._single_vids = frozenset(self._singles)
         self._keys: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in keys.items()}
         # Two query tokens written apart meet a listed token written as one by
@@ -557,24 +568,32 @@ class NameIndex:
                     # _shared_bound); a listed joined piece may stand for more
                     # parts, so names met through one always pass.
                     found: set[int] = set()
-                    for block, key in zip(map(pairs.get, plain := [
-                        (a << 32) | b if a < b else (b << 32) | a
-                        for a in va if a not in joined for b in vb if b != a and b not in joined
-                    ]), plain, strict=True):
-                        if block:
-                            found.update(block)
-                        elif block is not None:
-                            self._hot_blocks(key, found, out, blockable, ma | mb, many, floor)
+                    for a in va:
+                        a_joined = a in joined
+                        for b in vb:
+                            if b == a:
+                                continue
+                            key = (a << 32) | b if a < b else (b << 32) | a
+                            block = pairs.get(key)
+                            if block is None:
+                                continue
+                            into = out if a_joined or b in joined else found  # those pass uncounted
+                            if block:
+                                into.update(block)
+                            else:
+                                self._hot_blocks(key, into, out, blockable, ma | mb, many, floor)
                     counted.append(found)
-                    keys = [(a << 32) | b if a < b else (b << 32) | a
-                            for a in va for b in vb if b != a and (a in joined or b in joined)]
                 else:
-                    keys = [(a << 32) | b if a < b else (b << 32) | a for a in va for b in vb if b != a]
-                for block, key in zip(map(pairs.get, keys), keys, strict=True):
-                    if block:
-                        out.update(block)
-                    elif block is not None:
-                        self._hot_blocks(key, out, out, blockable, ma | mb, many, floor)
+                    for a in va:
+                        for b in vb:
+                            if b == a:
+                                continue
+                            key = (a << 32) | b if a < b else (b << 32) | a
+                            block = pairs.get(key)
+                            if block:
+                                out.update(block)
+                            elif block is not None:
+                                self._hot_blocks(key, out, out, blockable, ma | mb, many, floor)
         if counted:
             times: Counter[int] = Counter()
             for found in counted:
@@ -669,17 +688,8 @@ class NameIndex:
         by_vid = query.by_vid
         initials = query.has_initials
         lifts: dict[int, float] = {}
-
-        def need(owner: int) -> float:
-            """The name score this owner needs, given what its other facts do."""
-            if lift is None:
-                return floor
-            up = lifts.get(owner)
-            if up is None:
-                up = lifts[owner] = lift(owner)
-            return floor - up
-
-        for rid in self._candidates(query, floor - most):
+        lowest = floor - most  # what a name needs when its owner's facts add the most
+        for rid in self._candidates(query, lowest):
             record = records[rid]
             # The tokens that may align give a bound of the score; only names that
             # can reach the floor are aligned in full (and only their owners' facts
@@ -695,14 +705,24 @@ class NameIndex:
                             aligned.append((similarity, qmask, emask, how))
                             covered_q |= qmask
                             covered_e |= emask
+            bound = 1.0
             if not (initials or record.has_initials):
                 if not aligned:
                     continue
                 bound = self._bound(query, record, covered_q, covered_e)
-                if bound < floor - most or bound < need(record.owner):
+                if bound < lowest:
                     continue
+            # The name score this owner needs, given what its other facts do.
+            need = floor
+            if lift is not None:
+                up = lifts.get(record.owner)
+                if up is None:
+                    up = lifts[record.owner] = lift(record.owner)
+                need = floor - up
+            if bound < need:
+                continue
             scored = self._score(record, query, aligned)
-            if scored is not None and scored[0] >= need(record.owner):
+            if scored is not None and scored[0] >= need:
                 out.append(ScoredName(record.owner, scored[0], record, query, *scored[1:]))
         return out
 

@@ -189,6 +189,50 @@ def _file(table: dict[str, list[int]], key: str, owner: int) -> None:
             owners.append(owner)
 
 
+class _Facts:
+    """What a traveller's birth date and nationality do to each listed person's
+    score, worked out once per person: first to skip names that cannot reach the
+    threshold (:meth:`lift`), then to explain the matches (:meth:`of`)."""
+
+    def __init__(
+        self, entities: Sequence[ListedEntity], born: PartialDate | None, country: str | None,
+        document_owners: set[int], config: ScoringConfig,
+    ) -> None:
+        self.entities = entities
+        self.born = born
+        self.country = country
+        self.document_owners = document_owners
+        self.config = config
+        self.found: dict[int, list[tuple[float, str]]] = {}
+
+    def of(self, owner: int) -> list[tuple[float, str]]:
+        """The adjustments for a listed person and their reasons."""
+        known = self.found.get(owner)
+        if known is not None:
+            return known
+        out: list[tuple[float, str]] = []
+        person = self.entities[owner]
+        c = self.config
+        if isinstance(person, ListedPerson):
+            if self.born is not None:
+                birth = compare_birth_dates(self.born, person.birth_dates, c)
+                if birth is not None:
+                    out.append(birth)
+            if self.country and person.nationalities:
+                if self.country in person.nationalities:
+                    out.append((c.nationality_agrees, "nationality agrees"))
+                else:
+                    out.append((c.nationality_differs, "nationality differs"))
+        self.found[owner] = out
+        return out
+
+    def lift(self, owner: int) -> float:
+        """What the facts given (a listed document's number included) do to this owner's score."""
+        if owner in self.document_owners:
+            return 1.0
+        return sum(delta for delta, _ in self.of(owner))
+
+
 class Screener:
     """Screens names and identifiers against a set of watchlists.
 
@@ -301,22 +345,8 @@ class Screener:
         if document_owners:
             most += 1.0  # a listed document matches whatever the name
 
-        def lift(owner: int) -> float:
-            """What the birth date, nationality and document given do to this owner's score."""
-            if owner in document_owners:
-                return 1.0
-            person = self._entities[owner]
-            if not isinstance(person, ListedPerson):
-                return 0.0
-            up = 0.0
-            if born is not None:
-                found = compare_birth_dates(born, person.birth_dates, c)
-                up += found[0] if found else 0.0
-            if country and person.nationalities:
-                up += c.nationality_agrees if country in person.nationalities else c.nationality_differs
-            return up
-
-        verdicts = self._by_name(self._people, names, threshold, lift, most)
+        facts = _Facts(self._entities, born, country, set(document_owners), c)
+        verdicts = self._by_name(self._people, names, threshold, facts.lift, most)
         matches: list[Match] = []
         for owner in document_owners:
             entity = self._entities[owner]
@@ -326,21 +356,11 @@ class Screener:
             elif owner not in verdicts:
                 verdicts[owner] = _Verdict(0.0, ["name does not match"])
         for owner, verdict in verdicts.items():
-            person = self._entities[owner]
-            if not isinstance(person, ListedPerson):
+            if not isinstance(self._entities[owner], ListedPerson):
                 continue
-            if born is not None:
-                found = compare_birth_dates(born, person.birth_dates, c)
-                if found is not None:
-                    verdict.score += found[0]
-                    verdict.reasons.append(f"{found[1]} ({found[0]:+.2f})")
-            if country and person.nationalities:
-                if country in person.nationalities:
-                    verdict.score += c.nationality_agrees
-                    verdict.reasons.append(f"nationality agrees ({c.nationality_agrees:+.2f})")
-                else:
-                    verdict.score += c.nationality_differs
-                    verdict.reasons.append(f"nationality differs ({c.nationality_differs:+.2f})")
+            for delta, reason in facts.of(owner):
+                verdict.score += delta
+                verdict.reasons.append(f"{reason} ({delta:+.2f})")
             if document and owner in document_owners:
                 verdict.score = max(verdict.score + c.document_bonus, c.document_floor)
                 verdict.reasons.append("document number exact")
