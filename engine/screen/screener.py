@@ -40,7 +40,10 @@ near-equals (namesakes), the officer does. Never dropped this way: matches on an
 identifier (document, registration number), and listed people whose name is the
 name screened as written with more parts (a traveller's record often leaves out
 a middle name, so ``IVAN PETROV`` stays a candidate for ``IVAN SERGEYEVICH
-PETROV`` beside a listed ``IVAN PETROV``).
+PETROV`` beside a listed ``IVAN PETROV``). That forgives the missing part, not
+the facts: such a name is still dropped when its birth date and nationality fit
+worse than the best entry's by the margin, or when another longer name fits
+better by the margin.
 
 Each :class:`Match` says why in its explanation, in terms of the
 listed entity's own name parts; the screened person's name, birth date and
@@ -226,11 +229,13 @@ class _Facts:
         self.found[owner] = out
         return out
 
+    def adjustment(self, owner: int) -> float:
+        """What the birth date and nationality do to this owner's score."""
+        return sum(delta for delta, _ in self.of(owner))
+
     def lift(self, owner: int) -> float:
         """What the facts given (a listed document's number included) do to this owner's score."""
-        if owner in self.document_owners:
-            return 1.0
-        return sum(delta for delta, _ in self.of(owner))
+        return 1.0 if owner in self.document_owners else self.adjustment(owner)
 
 
 class Screener:
@@ -367,7 +372,16 @@ class Screener:
             if verdict.score >= threshold:
                 matches.append(self._match(owner, verdict))
         kept = set(document_owners)
-        kept.update(o for o, v in verdicts.items() if v.name is not None and v.name.extends_query())
+        # A listed name that extends the name screened is kept beside a better entry:
+        # its missing middle name is forgiven, not facts that fit worse. Among such
+        # names the margin holds as usual (their names fit alike).
+        longer = {o: v.score for o, v in verdicts.items() if v.name is not None and v.name.extends_query()}
+        if longer and matches:
+            top = max((v.score, o) for o, v in verdicts.items() if v.score >= threshold)[1]
+            least = max(longer.values()) - c.best_margin - 1e-9
+            facts_least = facts.adjustment(top) - c.best_margin - 1e-9
+            kept.update(o for o, score in longer.items()
+                        if score >= least and facts.adjustment(o) >= facts_least)
         return self._best(self._near_best(matches, kept), limit)
 
     def screen_organisation(

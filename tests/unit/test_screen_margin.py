@@ -50,6 +50,31 @@ def test_a_listed_name_holding_the_whole_name_screened_stays_beside_an_exact_one
     assert set(hits) == {"p1", "p2"} and hits["p1"] - hits["p2"] > ScoringConfig().best_margin
 
 
+def people(*entries: tuple[str, str, str]) -> Screener:
+    """A list of (id, name, nationality) people."""
+    lines = [orjson.dumps({"id": i, "schema": "Person", "properties": {"name": [name], "nationality": [c]}})
+             for i, name, c in entries]
+    return Screener(parse_watchlist(lines, "wanted", "v1"))
+
+
+def test_a_longer_name_is_forgiven_its_middle_name_not_facts_that_fit_worse() -> None:
+    """Beside a listed IVAN PETROV of the nationality given, IVAN SERGEYEVICH PETROV of
+    another nationality is not reported; of the same nationality, or with none given, it is."""
+    s = people(("p1", "Ivan Petrov", "ru"), ("p2", "Ivan Sergeyevich Petrov", "ua"))
+    assert set(found(s, "Ivan Petrov", nationality="RUS")) == {"p1"}
+    assert set(found(s, "Ivan Petrov")) == {"p1", "p2"}
+    alike = people(("p1", "Ivan Petrov", "ru"), ("p2", "Ivan Sergeyevich Petrov", "ru"))
+    assert set(found(alike, "Ivan Petrov", nationality="RUS")) == {"p1", "p2"}
+
+
+def test_among_longer_names_the_margin_holds() -> None:
+    """Two listed names each hold the name screened with a middle name more: the one whose
+    nationality fits is reported, the other (0.08 worse) is not."""
+    s = people(("p1", "Hussein Imad Al-Rashid", "iq"), ("p2", "Hussein Mansour Al-Rashid", "sy"))
+    assert set(found(s, "Hussein Al-Rashid", nationality="IRQ")) == {"p1"}
+    assert set(found(s, "Hussein Al-Rashid")) == {"p1", "p2"}
+
+
 def test_the_birth_date_decides_which_entry_is_better() -> None:
     """Of two namesakes, the one born on the date given is reported and the other not."""
     lines = [orjson.dumps({"id": i, "schema": "Person",
