@@ -74,7 +74,9 @@ from engine.screen.names import (
     is_vowelless,
     normalise_name,
     skeleton,
+    skeleton_of,
     sound_key,
+    sound_key_of,
 )
 
 #: Tokens beyond this many are ignored (a name, not a paragraph).
@@ -111,6 +113,10 @@ class TokenHit(NamedTuple):
     similarity: float
     how: MatchHow
     vowel: bool = False
+
+
+#: The expansion of a piece that meets no listed token, shared (never changed).
+_NOTHING: dict[int, TokenHit] = {}
 
 
 class PartMatch(NamedTuple):
@@ -471,7 +477,7 @@ class NameIndex:
                 hit = self._expansion(token)
                 if len(self._cache) >= _EXPANSION_CACHE:
                     self._cache.clear()
-                self._cache[token] = hit
+                self._cache[token] = hit or _NOTHING
         return hit
 
     def _expansion(self, token: str) -> dict[int, TokenHit]:
@@ -505,24 +511,28 @@ class NameIndex:
             return self.expand(piece)
         # Two parts written apart in the query: they may be one listed token
         # (xiao ming / xiaoming), spelt the same or sounding the same.
-        cached = self._cache.get(" " + piece)
+        name = " " + piece
+        cached = self._cache.get(name)
         if cached is not None:
             return cached
         same = self._vocab.get(piece)
         if same is not None and same in self._joined:
             # Listed names write these very parts apart too: the single parts meet.
-            self._cache[" " + piece] = {}
-            return {}
+            self._cache[name] = _NOTHING
+            return _NOTHING
+        # Uncached keys: two parts joined are rarely seen twice, and their own cache is here.
         found: set[int] = set()
-        for key in (piece, _SOUND + sound_key(piece)):
+        for key in (piece, _SOUND + sound_key_of(piece)):
             found.update(self._keys.get(key, ()))
-        found.update(self._solo.get(_SKELETON + skeleton(piece), ()))
+        found.update(self._solo.get(_SKELETON + skeleton_of(piece), ()))
         out: dict[int, TokenHit] = {}
         for vid in found:
             similarity, how = compare_tokens(piece, self._tokens[vid])
             if similarity >= JOINED_SIMILARITY:
                 out[vid] = TokenHit(similarity, how, _vowel_only(piece, self._tokens[vid], how))
-        self._cache[" " + piece] = out
+        if len(self._cache) >= _EXPANSION_CACHE:
+            self._cache.clear()
+        self._cache[name] = out or _NOTHING  # most find nothing: one shared empty answer
         return out
 
     def _query(self, normal: NormalName) -> _Query:

@@ -220,6 +220,11 @@ def skeleton(token: str) -> str:
     >>> skeleton("mohammed"), skeleton("mhmd"), skeleton("hussein"), skeleton("fatimah")
     ('mhmd', 'mhmd', 'hsn', 'ftm')
     """
+    return skeleton_of(token)
+
+
+def skeleton_of(token: str) -> str:
+    """:func:`skeleton` without its cache, for strings seldom seen twice."""
     bare = token.translate(_SKELETON_DROP).replace("q", "k")
     out: list[str] = []
     for ch in bare:
@@ -256,6 +261,11 @@ def sound_key(token: str) -> str:
     >>> sound_key("hassan") == sound_key("hussein")
     False
     """
+    return sound_key_of(token)
+
+
+def sound_key_of(token: str) -> str:
+    """:func:`sound_key` without its cache, for strings seldom seen twice."""
     key = token
     for old, new in _SOUND_RULES:
         if old in key:

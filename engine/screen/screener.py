@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from engine.screen.index import NameIndex, ScoredName
 from engine.screen.names import NameKind, identifier_key, imo_key, mmsi_key
@@ -115,6 +115,18 @@ class Match:
         }
 
 
+class _Ranked(Protocol):
+    @property
+    def entity_id(self) -> str: ...
+    @property
+    def list(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+
+
+R = TypeVar("R", bound=_Ranked)
+
+
 @dataclass
 class _Verdict:
     """A candidate being scored: its score so far and the reasons, the name
@@ -126,6 +138,17 @@ class _Verdict:
 
     def explanation(self) -> str:
         return "; ".join([self.name.hit().explain(), *self.reasons] if self.name else self.reasons)
+
+
+@dataclass(slots=True)
+class _Found:
+    """A match before its explanation is written."""
+
+    entity_id: str
+    list: str
+    score: float
+    owner: int
+    verdict: _Verdict
 
 
 def compare_birth_dates(
@@ -352,7 +375,7 @@ class Screener:
 
         facts = _Facts(self._entities, born, country, set(document_owners), c)
         verdicts = self._by_name(self._people, names, threshold, facts.lift, most)
-        matches: list[Match] = []
+        matches: list[_Found] = []
         for owner in document_owners:
             entity = self._entities[owner]
             if isinstance(entity, ListedDocument):
@@ -382,7 +405,7 @@ class Screener:
             facts_least = facts.adjustment(top) - c.best_margin - 1e-9
             kept.update(o for o, score in longer.items()
                         if score >= least and facts.adjustment(o) >= facts_least)
-        return self._best(self._near_best(matches, kept), limit)
+        return self._report(self._near_best(matches, kept), limit)
 
     def screen_organisation(
         self,
@@ -418,7 +441,7 @@ class Screener:
                 verdict.reasons.append("registration number exact")
             if verdict.score >= threshold:
                 matches.append(self._match(owner, verdict))
-        return self._best(self._near_best(matches, set(owners)), limit)
+        return self._report(self._near_best(matches, set(owners)), limit)
 
     def screen_vessel(
         self,
@@ -458,7 +481,7 @@ class Screener:
                 verdict.reasons.append("flag agrees" if code in vessel.flags else "flag differs")
             if verdict.score >= threshold:
                 matches.append(self._match(owner, verdict))
-        return self._best(matches, limit)
+        return self._report(matches, limit)
 
     def screen_any(
         self,
@@ -497,14 +520,20 @@ class Screener:
                     best[hit.owner] = hit
         return {owner: _Verdict(hit.score, [], hit) for owner, hit in best.items()}
 
-    def _match(self, owner: int, verdict: _Verdict) -> Match:
+    def _match(self, owner: int, verdict: _Verdict) -> _Found:
         entity = self._entities[owner]
-        return Match(
-            entity.id, entity.list, self._version_of[entity.list], entity.schema,
-            round(min(1.0, max(0.0, verdict.score)), 4), verdict.explanation(),
-        )
+        return _Found(entity.id, entity.list, round(min(1.0, max(0.0, verdict.score)), 4), owner, verdict)
 
-    def _near_best(self, matches: list[Match], kept: set[int]) -> list[Match]:
+    def _report(self, found: list[_Found], limit: int) -> list[Match]:
+        """The best ``limit`` matches, explained (only these: words cost more than numbers)."""
+        out = []
+        for f in self._best(found, limit):
+            entity = self._entities[f.owner]
+            out.append(Match(f.entity_id, f.list, self._version_of[f.list], entity.schema, f.score,
+                             f.verdict.explanation()))
+        return out
+
+    def _near_best(self, matches: list[_Found], kept: set[int]) -> list[_Found]:
         """The matches within ``best_margin`` of the best one, and those of the
         owners ``kept`` whatever their score (see the module docstring: a clearly
         better entry explains the name)."""
@@ -515,8 +544,8 @@ class Screener:
         return [m for m in matches if m.score >= least or m.entity_id in keep]
 
     @staticmethod
-    def _best(matches: list[Match], limit: int) -> list[Match]:
-        seen: dict[tuple[str, str], Match] = {}
+    def _best(matches: list[R], limit: int) -> list[R]:
+        seen: dict[tuple[str, str], R] = {}
         for match in matches:
             key = (match.list, match.entity_id)
             if key not in seen or match.score > seen[key].score:
