@@ -69,6 +69,10 @@ COOKIE = "gatehound_session"
 # ------------------------------------------------------------------------------ app
 
 
+#: Paths served without looking up the login.
+ANONYMOUS = ("/static/", "/healthz", "/metrics")
+
+
 def create_app(settings: Settings, store: Store | None = None, *, follow: bool = True) -> FastAPI:
     """The web app on a store (made from settings when not given). With ``follow`` it
     reads the alerts, links and passenger topics into the store and publishes outcomes
@@ -126,7 +130,9 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
         started = time.perf_counter()
         request.state.user, request.state.csrf = None, ""
         token = request.cookies.get(COOKIE)
-        if token:
+        # Static files, health and metrics need no identity: no store read for them, and
+        # no keeping an idle login alive because a page's assets were fetched.
+        if token and not request.url.path.startswith(ANONYMOUS):
             found = await asyncio.to_thread(
                 session_user, store, token, timedelta(minutes=settings.ops.session_minutes)
             )

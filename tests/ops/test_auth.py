@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.ops.auth import (
     PERMISSIONS,
@@ -20,6 +20,7 @@ from engine.ops.auth import (
     session_user,
 )
 from engine.ops.store import SessionRow, Store, UserRow, utcnow
+from tests.ops.conftest import OpsUnderTest
 
 PASSWORD = "correct horse battery"
 
@@ -94,3 +95,22 @@ def test_every_action_names_only_known_roles_and_admin_sees_no_alerts() -> None:
     assert all(roles <= set(ROLES) for roles in PERMISSIONS.values())
     admin = User("u-1", "root", "admin")
     assert admin.may("users.manage") and not admin.may("alert.view") and not admin.may("made.up")
+
+
+def test_fetching_static_files_does_not_keep_an_idle_login_alive(ops: OpsUnderTest) -> None:
+    """A page's assets, /healthz and /metrics are served without reading the login: only
+    a page or an API call counts as use of the session."""
+    ops.login("officer")
+    an_hour_ago = utcnow() - timedelta(hours=1)
+
+    def last_seen() -> object:
+        with ops.store.session() as s:
+            return s.scalars(select(SessionRow.last_seen)).one()
+
+    with ops.store.session() as s:
+        s.execute(update(SessionRow).values(last_seen=an_hour_ago))
+    for path in ("/static/ops.css", "/healthz", "/metrics"):
+        assert ops.client.get(path).status_code == 200, path
+    assert last_seen() == an_hour_ago
+    assert ops.client.get("/api/me").status_code == 200
+    assert last_seen() != an_hour_ago
