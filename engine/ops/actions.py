@@ -17,7 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import GatehoundError
-from engine.ops.store import AlertRow, CaseEventRow, CaseRow, LinkRow, OutcomeRow, UserRow, utcnow
+from engine.ops.store import (
+    AlertRow,
+    CaseEventRow,
+    CaseRow,
+    LinkRow,
+    OutcomeRow,
+    UserRow,
+    note_case,
+    utcnow,
+)
 from engine.oversight.masking import MASK, mask_event
 from schemas import Outcome
 from schemas.outcome import Seizure
@@ -233,7 +242,7 @@ def act_on_case(
     detail = note[:300]
     if target and action in ("take", "assign"):
         detail = f"assigned to {target}" + (f": {detail}" if detail else "")
-    session.add(CaseEventRow(case_id=case_id, actor_id=actor_id, action=action, detail=detail))
+    note_case(session, case_id, action, detail, actor_id)
     return case
 
 
@@ -271,14 +280,8 @@ def record_outcome(session: Session, alert_id: str, form: OutcomeForm, actor_id:
             notes=outcome.notes,
         )
     )
-    session.add(
-        CaseEventRow(
-            case_id=row.case_id,
-            actor_id=actor_id,
-            action="outcome",
-            detail=f"{form.result.replace('_', ' ')} on alert {alert_id}",
-        )
-    )
+    done = form.result.replace("_", " ")
+    note_case(session, row.case_id, "outcome", f"{done} on alert {alert_id}", actor_id)
     return outcome
 
 

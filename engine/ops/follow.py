@@ -26,12 +26,12 @@ from engine.logs import get_logger
 from engine.metrics import OPS_ALERT_DELAY, OPS_ALERTS_STORED
 from engine.ops.store import (
     AlertRow,
-    CaseEventRow,
     CaseRow,
     FeedOffsetRow,
     LinkRow,
     Store,
     TrafficRow,
+    note_case,
     utcnow,
 )
 from engine.oversight.fairness import UNKNOWN, groups_of
@@ -167,25 +167,14 @@ def _open_case(session: Session, alert: Alert, row: AlertRow) -> None:
             )
         )
         session.flush()
-        session.add(
-            CaseEventRow(
-                case_id=row.case_id, at=now, action="opened", detail=f"{alert.mode} alert, {alert.severity}"
-            )
-        )
+        note_case(session, row.case_id, "opened", f"{alert.mode} alert, {alert.severity}", at=now)
     else:
         case.priority = max(case.priority, row.priority)
         case.updated_at = now
         if case.status == "closed":
             case.status = "new"
         row.status = case.status
-        session.add(
-            CaseEventRow(
-                case_id=row.case_id,
-                at=now,
-                action="alert_added",
-                detail=f"{alert.mode} alert, {alert.severity}",
-            )
-        )
+        note_case(session, row.case_id, "alert_added", f"{alert.mode} alert, {alert.severity}", at=now)
 
 
 def _store_link(session: Session, link: Link) -> int:

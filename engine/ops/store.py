@@ -150,6 +150,15 @@ class CaseEventRow(Base):
     detail: Mapped[str] = mapped_column(String(500), default="")
 
 
+def note_case(
+    session: Session, case_id: str, action: str, detail: str = "", actor_id: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Add a step to a case's history (``actor_id`` None for the engine's own steps)."""
+    session.add(CaseEventRow(case_id=case_id, at=at or utcnow(), actor_id=actor_id, action=action,
+                             detail=detail))
+
+
 class OutcomeRow(Base):
     """What an intervention on an alert found, as recorded by an officer."""
 

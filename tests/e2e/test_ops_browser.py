@@ -21,7 +21,7 @@ from engine.supervise import stop_worker
 from engine.up import start_ops
 from schemas import Outcome
 from tests.conftest import fresh_settings
-from tests.ops.conftest import make_alert
+from tests.ops.conftest import make_alert, wait_until_serving
 
 pytestmark = pytest.mark.e2e
 
@@ -44,8 +44,6 @@ PASSWORD = "a long browser password"
 def ops_url(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[Settings, str]]:
     """`gatehound ops` as `gatehound up` starts it, on fresh topics, with an officer and
     an auditor account; yields the settings and its URL."""
-    import httpx
-
     settings = fresh_settings(kafka_bootstrap)
     proc, _supervisor_password = start_ops(settings, tmp_path)
     store = Store(f"sqlite:///{tmp_path / 'ops.db'}", upgrade=False)
@@ -54,16 +52,7 @@ def ops_url(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[Settings, st
     store.close()
     url = f"http://127.0.0.1:{proc.metrics_port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.alive(), proc.log_path.read_text()[-2000:]
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the ops centre did not start"
-            time.sleep(0.2)
+        wait_until_serving(url, proc)
         yield settings, url
     finally:
         stop_worker(proc, timeout_s=10)

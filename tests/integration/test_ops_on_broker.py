@@ -14,11 +14,11 @@ from aiokafka import AIOKafkaProducer
 
 from engine.broker import read_to_end
 from engine.settings import Settings
-from engine.supervise import WorkerProcess, stop_worker
+from engine.supervise import stop_worker
 from engine.up import start_ops
 from schemas import Outcome
 from tests.conftest import fresh_settings
-from tests.ops.conftest import make_alert
+from tests.ops.conftest import make_alert, wait_until_serving
 
 pytestmark = pytest.mark.integration
 
@@ -31,26 +31,13 @@ def running(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[Settings, st
     base = f"http://127.0.0.1:{proc.metrics_port}"
     try:
         client = httpx.Client(base_url=base, timeout=10, follow_redirects=True)
-        _wait_up(client, proc)
+        wait_until_serving(base, proc)
         r = client.post("/login", data={"name": "supervisor", "password": password})
         assert r.status_code == 200 and "Live feed" in r.text, r.text[:300]
         yield settings, base, client
         client.close()
     finally:
         stop_worker(proc, timeout_s=10)
-
-
-def _wait_up(client: httpx.Client, proc: WorkerProcess) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.alive(), proc.log_path.read_text()[-2000:]
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the ops centre did not start: " + proc.log_path.read_text()[-2000:])
 
 
 async def _produce(settings: Settings, *values: tuple[bytes, bytes]) -> None:
@@ -138,7 +125,7 @@ def test_audit_records_written_while_the_app_was_down_reach_the_topic_when_it_st
         log.append(f"u-{i}", "supervisor", "reveal", [f"alert-{i}", f"case-{i}"], purpose="checking the copy")
     proc = spawn_ops(settings, url, tmp_path / "ops.log")
     try:
-        _wait_up(httpx.Client(base_url=f"http://127.0.0.1:{proc.metrics_port}"), proc)
+        wait_until_serving(f"http://127.0.0.1:{proc.metrics_port}", proc)
         deadline = time.monotonic() + 15
         while len(on_topic := asyncio.run(read_audit_topic(settings))) < 3 and time.monotonic() < deadline:
             time.sleep(0.3)

@@ -3,11 +3,13 @@ built from real normalised events and taken in the way the Kafka follower takes 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from aiokafka.structs import ConsumerRecord
 from fastapi.testclient import TestClient
@@ -17,10 +19,26 @@ from engine.ops.auth import ROLES, User, add_user
 from engine.ops.follow import store_batch
 from engine.ops.store import Store
 from engine.settings import Settings
+from engine.supervise import WorkerProcess
 from schemas import Alert, Finding, Record
 from tests.fixtures.events import freight_doc, normalised, passenger_doc
 
 PASSWORD = "a long test password"
+
+
+def wait_until_serving(url: str, proc: WorkerProcess, timeout_s: float = 30) -> None:
+    """Wait until an ops-centre process answers ``/healthz`` with 200; fail with its log
+    if it stops or does not answer in time."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert proc.alive(), proc.log_path.read_text()[-2000:]
+        try:
+            if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the ops centre did not start: " + proc.log_path.read_text()[-2000:])
 
 
 def make_alert(
