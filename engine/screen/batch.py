@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from engine.screen.screener import Match, Screener
-from engine.screen.watchlist import BadLine, PartialDate
+from engine.screen.watchlist import BadLine, PartialDate, json_line
 
 KINDS = ("person", "organisation", "vessel", "any")
 
@@ -103,18 +103,9 @@ def screen_lines(
 ) -> Iterator[ScreenedLine]:
     """Screen JSON lines; each bad line is appended to ``bad`` and skipped."""
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            doc = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            bad.append(BadLine(number, "not JSON"))
-            continue
-        problem = _problem(doc)
-        if problem:
-            bad.append(BadLine(number, problem))
-            continue
-        yield screen_line(screener, doc, threshold, limit)
+        doc = json_line(number, line, _problem, bad)
+        if doc is not None:
+            yield screen_line(screener, doc, threshold, limit)
 
 
 def describe(matches: Iterable[Match]) -> str:

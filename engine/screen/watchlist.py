@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -333,6 +333,26 @@ def content_version(lines: Iterable[bytes]) -> str:
     return digest.hexdigest()[:16]
 
 
+def json_line(
+    number: int, line: bytes, check: Callable[[Any], str | None], bad: list[BadLine]
+) -> dict[str, Any] | None:
+    """Line ``number``'s JSON document when ``check`` finds no problem with it (``check``
+    returns one in words, or None); None for a blank line, and for a bad one, which is
+    noted in ``bad``."""
+    if not line.strip():
+        return None
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        bad.append(BadLine(number, "invalid_json"))
+        return None
+    problem = check(doc)
+    if problem:
+        bad.append(BadLine(number, problem))
+        return None
+    return doc  # type: ignore[no-any-return]
+
+
 def parse_watchlist(
     lines: Iterable[bytes | str],
     name: str,
@@ -353,16 +373,8 @@ def parse_watchlist(
     for number, line in enumerate(lines, start=1):
         count = number
         data = line.encode() if isinstance(line, str) else line
-        if not data.strip():
-            continue
-        try:
-            doc = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            bad.append(BadLine(number, "invalid_json"))
-            continue
-        problem = _check(doc)
-        if problem:
-            bad.append(BadLine(number, problem))
+        doc = json_line(number, data, _check, bad)
+        if doc is None:
             continue
         schema = doc["schema"]
         if schema not in PERSON_SCHEMAS | ORGANISATION_SCHEMAS | VESSEL_SCHEMAS | DOCUMENT_SCHEMAS:

@@ -317,7 +317,7 @@ def test_screen_batch_writes_one_line_per_input(tmp_path: Path) -> None:
     assert set(rows[0]["matches"][0]) >= {"entity_id", "list", "score", "explanation", "list_version"}
     assert rows[1]["matches"] == []
     assert rows[2]["matches"][0]["entity_id"] == "sx-200"
-    assert "line 3: not JSON" in result.output
+    assert "line 3: invalid_json" in result.output
     assert 'line 4: "birth_date" is not a date' in result.output
     assert 'line 5: no "id"' in result.output
     assert "31/12/1970" not in result.output
