@@ -243,11 +243,12 @@ def _in_order(chosen: Sequence[tuple[float, int, int, str]], by_query: bool) -> 
 
 
 def _pieces(tokens: Sequence[str]) -> list[tuple[str, int]]:
-    """The tokens, and adjacent tokens joined (with a particle between them, three)."""
+    """The tokens, and adjacent tokens joined (with a particle between them, three).
+    A letter alone joins the part after it: ``O SULLIVAN`` is ``O'SULLIVAN``."""
     out = [(t, 1 << i) for i, t in enumerate(tokens)]
     for i in range(len(tokens) - 1):
         a, b = tokens[i], tokens[i + 1]
-        if len(a) > 1 and len(b) > 1 and not is_particle(b):  # a particle leans on what follows it
+        if len(b) > 1 and not is_particle(b):  # a particle leans on what follows it
             out.append((a + b, 3 << i))
         if i + 2 < len(tokens) and is_particle(b) and len(tokens[i + 2]) > 1:
             out.append((a + b + tokens[i + 2], 7 << i))

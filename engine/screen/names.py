@@ -14,7 +14,9 @@ event, so that both sides meet in one form:
    dropped so that ``O'Neil`` is ``oneil``; every other mark (hyphen, dot, comma)
    separates tokens.
 3. **Noise words**: honorifics and titles (``mr``, ``dr``, ``sheikh``,
-   ``general``...) are dropped from people's names, legal forms (``llc``,
+   ``general``...) in front of a person's name and post-nominals (``jr``,
+   ``phd``) after it are dropped (inside a name a title word is a name part:
+   ``Al-Sayed``, ``Khalid Sheikh Mohammed``), legal forms (``llc``,
    ``gmbh``, ``ooo``...) from organisations', hull prefixes (``mv``, ``mt``) from
    vessels'. Particles (``al``, ``bin``, ``van``, ``de``...) stay but weigh little.
 
@@ -65,6 +67,8 @@ TITLES = frozenset(
     ustadh ustaz pastor bishop rabbi sri shri smt
     """.split()  # noqa: SIM905 - a block of words reads better than a list
 )
+#: Titles that follow a name rather than precede it.
+POST_NOMINALS = frozenset({"jr", "junior", "sr", "snr", "senior", "esq", "phd", "md", "mba"})
 #: Small words inside names that vary more than they identify ("bin", "al", "van", "de").
 PARTICLES = frozenset(
     """
@@ -169,14 +173,32 @@ def normalise_name(text: str, kind: NameKind = "person") -> NormalName:
     if script == "other" and kind == "person":  # Latin titles would drop Arabic "mr" (Omar)
         return NormalName(tuple(folded), script, syllabic)
     noise = _NOISE[kind]
-    if kind != "person":
+    if kind == "person":
+        tokens = _untitled(folded)
+    else:
         folded = _join_letters(folded, noise)
-    tokens = [t for t in folded if t not in noise]
+        tokens = [t for t in folded if t not in noise]
     if not tokens or kind == "person" and len(tokens) < 2 <= len(folded):
         # Noise words are kept when dropping them would leave less than a name:
         # "Don Smith" is a name, "The Company" too.
         tokens = folded
     return NormalName(tuple(tokens), script, syllabic)
+
+
+def _untitled(tokens: list[str]) -> list[str]:
+    """A person's name without the titles in front of it and the post-nominals after it
+    (``jr``, ``phd``). A title word inside the name is a name part: ``AL-SAYED``,
+    ``KHALID SHEIKH MOHAMMED``.
+
+    >>> _untitled(["dr", "sheikh", "khalid", "sheikh", "mohammed", "phd"])
+    ['khalid', 'sheikh', 'mohammed']
+    """
+    start, end = 0, len(tokens)
+    while start < end and tokens[start] in TITLES:
+        start += 1
+    while end > start and tokens[end - 1] in POST_NOMINALS:
+        end -= 1
+    return tokens[start:end]
 
 
 def _join_letters(tokens: list[str], noise: frozenset[str]) -> list[str]:

@@ -26,6 +26,9 @@ from engine.screen.names import (
         ("Сергей Иванов", ("sergey", "ivanov")),  # Cyrillic
         ("王小明", ("wang", "xiao", "ming")),  # one token per Han syllable
         ("عمر محمد", ("mr", "mhmd")),  # Arabic: Omar is not the title "mr"
+        ("Abdulrahman Al-Sayed", ("abdulrahman", "al", "sayed")),  # a title word inside: a name part
+        ("Sheikh Khalid Sheikh Mohammed", ("khalid", "sheikh", "mohammed")),  # only the one in front goes
+        ("Martin Luther King Jr", ("martin", "luther", "king")),  # a post-nominal goes
     ],
 )
 def test_names_are_normalised(text: str, tokens: tuple[str, ...]) -> None:
@@ -156,3 +159,10 @@ def test_what_the_other_facts_do_to_an_owner_counts_before_the_name_is_scored() 
     assert {h.owner for h in index.scores("Ivan Petrov", 0.84)} == {1, 2}
     kept = index.scores("Ivan Petrov", 0.84, lift=lambda owner: -0.3 if owner == 2 else 0.08, most=0.08)
     assert [h.owner for h in kept] == [1]
+
+
+def test_a_letter_written_apart_meets_the_name_it_begins() -> None:
+    """O SULLIVAN (an apostrophe lost on the way) is O'SULLIVAN; ALSAYED is AL-SAYED."""
+    index = NameIndex([(1, "Siobhan O'Sullivan", False), (2, "Abdulrahman Al-Sayed", False)], "person")
+    assert [h.owner for h in index.search("Siobhan O Sullivan", 0.84)] == [1]
+    assert [h.owner for h in index.search("Abdulrahman Alsayed", 0.84)] == [2]
