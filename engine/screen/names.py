@@ -37,7 +37,9 @@ how                       when                                         similarit
 ``initial``               a single letter and a token it begins        0.70
 ========================  ===========================================  ==========
 
-Anything else is no match (0). The bands are deliberately coarse: what decides a
+Anything else is no match (0), and so is a token that is the other with an ``a``
+added: a feminine form (``Ivan`` / ``Ivana``, ``Petrov`` / ``Petrova``) names
+another person. The bands are deliberately coarse: what decides a
 screening result is how many of a name's parts match, not a third decimal.
 """
 
@@ -387,6 +389,8 @@ def compare_tokens(query: str, listed: str) -> tuple[float, MatchHow]:
             return 0.7, "initial"
         return 0.0, "none"
     shorter = min(lq, ll)
+    if abs(lq - ll) == 1 and shorter >= 3 and (query == listed + "a" or listed == query + "a"):
+        return 0.0, "none"  # a feminine form is another person: Ivan / Ivana, Petrov / Petrova
     best: tuple[float, MatchHow] = (0.0, "none")
     if shorter >= 4:
         distance = OSA.distance(query, listed, score_cutoff=2)

@@ -65,7 +65,8 @@ def test_tokens_match_by_kind(query: str, listed: str, how: str) -> None:
 
 @pytest.mark.parametrize(
     ("query", "listed"),
-    [("mahmoud", "mohammed"), ("ivanov", "ivanenko"), ("john", "juan"), ("smith", "schmitz"), ("li", "lu")],
+    [("mahmoud", "mohammed"), ("ivanov", "ivanenko"), ("john", "juan"), ("smith", "schmitz"), ("li", "lu"),
+     ("ivana", "ivan"), ("petrov", "petrova")],  # a feminine form: another person
 )
 def test_different_names_do_not_match(query: str, listed: str) -> None:
     """Names that only look alike are no match at all."""
