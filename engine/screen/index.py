@@ -90,6 +90,11 @@ EXTRA_TOKEN_COST = 0.35
 PARTICLE_WEIGHT = 0.25
 INITIAL_WEIGHT = 0.5
 INITIAL_SIMILARITY = 0.7
+#: A part of the name screened that begins a longer listed part, cut short as a
+#: passport's name field cuts long names (VLADIMIRO for VLADIMIROVNA), counts this
+#: much when it holds at least TRUNCATED_SHARE of the listed part and four letters.
+TRUNCATED_SIMILARITY = 0.86
+TRUNCATED_SHARE = 0.6
 #: A weak alias (FtM ``weakAlias``, a nickname) scores at most this share of a full match.
 WEAK_ALIAS_FACTOR = 0.8
 #: A joined piece (two name parts written as one) must match at least this well.
@@ -611,6 +616,9 @@ class NameIndex:
                 times.update(found)
             records, total = self._records, query.total
             rest = total - sum(1 for t in query.tokens if len(t) > 1 and not is_particle(t))
+            # A part that meets no listed token may still be one cut short (see search):
+            # the bound counts it as it counts particles and initials, as possibly aligned.
+            rest += sum(1 for e, m, p in query.pieces if not e and not m & (m - 1) and len(p) >= 4)
             need = _pairs_needed(rest, total, floor)
             bounds: dict[tuple[int, float], float] = {}
             for rid, n in times.items():
@@ -666,6 +674,11 @@ class NameIndex:
         them, so an extra part names someone else. Order does not count:
         ``PETROV IVAN`` is ``IVAN PETROV``.
 
+        A part of the name screened left unaligned that begins a listed part left
+        unaligned, with four letters or more and at least ``TRUNCATED_SHARE`` of it,
+        aligns as ``truncated`` (``TRUNCATED_SIMILARITY``): passports and API records
+        cut long names short.
+
         Which token pairs align is decided with the list in view:
 
         - a token of the name screened that is itself a listed name part aligns
@@ -700,6 +713,7 @@ class NameIndex:
         initials = query.has_initials
         lifts: dict[int, float] = {}
         lowest = floor - most  # what a name needs when its owner's facts add the most
+        whole_q = (1 << len(query.tokens)) - 1
         for rid in self._candidates(query, lowest):
             record = records[rid]
             # The tokens that may align give a bound of the score; only names that
@@ -717,6 +731,18 @@ class NameIndex:
                             covered_q |= qmask
                             covered_e |= emask
             bound = 1.0
+            if covered_q != whole_q and covered_e != (1 << len(record.tokens)) - 1:
+                # Parts left on both sides: one may be the other cut short.
+                for qi, qt in enumerate(query.tokens):
+                    if covered_q >> qi & 1 or len(qt) < 4:
+                        continue
+                    for ei, et in enumerate(record.tokens):
+                        if (not covered_e >> ei & 1 and len(et) > len(qt) and et.startswith(qt)
+                                and len(qt) >= TRUNCATED_SHARE * len(et)):
+                            aligned.append((TRUNCATED_SIMILARITY, 1 << qi, 1 << ei, "truncated"))
+                            covered_q |= 1 << qi
+                            covered_e |= 1 << ei
+                            break
             if not (initials or record.has_initials):
                 if not aligned:
                     continue

@@ -37,9 +37,11 @@ how                       when                                         similarit
 ``initial``               a single letter and a token it begins        0.70
 ========================  ===========================================  ==========
 
-Anything else is no match (0), and so is a token that is the other with an ``a``
-added: a feminine form (``Ivan`` / ``Ivana``, ``Petrov`` / ``Petrova``) names
-another person. The bands are deliberately coarse: what decides a
+Anything else is no match (0), and so are the masculine and feminine forms of a
+name part, which name two people: a Slavic surname and its ``a`` form
+(``Petrov`` / ``Petrova``) and an ``o`` / ``a`` ending (``Alessandro`` /
+``Alessandra``). A three-letter token that is a four-letter one with its last
+letter lost (``Joh`` / ``John``) is ``fuzzy`` at 0.84. The bands are deliberately coarse: what decides a
 screening result is how many of a name's parts match, not a third decimal.
 """
 
@@ -63,7 +65,8 @@ TITLES = frozenset(
     mr mrs ms miss mx dr doctor prof professor sir dame lord lady madam madame mme mlle herr
     frau sr sra srta jr junior snr senior esq hon rev reverend fr father sister brother sheikh
     sheik shaikh shaykh sayyid sayed haji hajji hadji alhaji imam mullah mufti maulana maulvi
-    ayatollah hojatoleslam gen general col colonel
+    ayatollah hojatoleslam gen general col colonel monsieur mademoiselle mister signor signora signore
+    senor senora senorita
     maj major capt captain cpt lt lieutenant sgt sergeant cmdr commander adm admiral brig
     brigadier marshal eng engr phd md mba sheikha shaikha hajj hajja hajjah chief oba don dona
     ustadh ustaz pastor bishop rabbi sri shri smt
@@ -365,7 +368,7 @@ def is_syllable_chain(token: str) -> bool:
     return reach[n]
 
 
-MatchHow = Literal["exact", "fuzzy", "phonetic", "transliteration", "initial", "none"]
+MatchHow = Literal["exact", "fuzzy", "phonetic", "transliteration", "initial", "truncated", "none"]
 
 
 def compare_tokens(query: str, listed: str) -> tuple[float, MatchHow]:
@@ -389,9 +392,15 @@ def compare_tokens(query: str, listed: str) -> tuple[float, MatchHow]:
             return 0.7, "initial"
         return 0.0, "none"
     shorter = min(lq, ll)
-    if abs(lq - ll) == 1 and shorter >= 3 and (query == listed + "a" or listed == query + "a"):
-        return 0.0, "none"  # a feminine form is another person: Ivan / Ivana, Petrov / Petrova
+    if shorter >= 5 and _gendered(query, listed):
+        return 0.0, "none"
     best: tuple[float, MatchHow] = (0.0, "none")
+    if shorter == 3 and abs(lq - ll) == 1:
+        # A four-letter part with its last letter lost (JOH / JOHN, ADE / ADEL); not a
+        # feminine a (ALI / ALIA).
+        cut, whole = (query, listed) if lq < ll else (listed, query)
+        if whole.startswith(cut) and whole[-1] != "a":
+            best = 0.84, "fuzzy"
     if shorter >= 4:
         distance = OSA.distance(query, listed, score_cutoff=2)
         if distance == 1:
@@ -425,6 +434,16 @@ def compare_tokens(query: str, listed: str) -> tuple[float, MatchHow]:
                 if shared >= 0.6:
                     best = round(0.8 + 0.25 * (shared - 0.6), 2), "phonetic"
     return best
+
+
+def _gendered(a: str, b: str) -> bool:
+    """True for the masculine and feminine forms of one name part: a Slavic surname
+    and its ``a`` form (PETROV / PETROVA, ILYIN / ILYINA) or an ``o`` / ``a`` ending
+    (ALESSANDRO / ALESSANDRA). Those name two people, not one person misspelt."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if long_ == short + "a":
+        return short.endswith(("ov", "ev", "in", "yn"))
+    return len(a) == len(b) and a[:-1] == b[:-1] and {a[-1], b[-1]} == {"o", "a"}
 
 
 def identifier_key(value: str) -> str:
