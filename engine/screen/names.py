@@ -129,6 +129,24 @@ class NormalName:
     syllabic: bool = False
 
 
+# Ukrainian Cyrillic is written in Latin letters by Ukraine's own rules (the
+# national transliteration of 2010, which its passports use), where Г is H and И
+# is Y: Сергій is Serhii, not the Russian reading Sergiy. Applied to names that
+# have a letter only Ukrainian uses (Є, І, Ї, Ґ); anyascii does the rest.
+_UKRAINIAN_ONLY = frozenset("ЄІЇҐєіїґ")
+_UKRAINIAN = str.maketrans({
+    "Г": "H", "г": "h", "Ґ": "G", "ґ": "g", "И": "Y", "и": "y", "І": "I", "і": "i",
+    "Ї": "I", "ї": "i", "Й": "I", "й": "i", "Є": "Ie", "є": "ie", "Ю": "Iu", "ю": "iu",
+    "Я": "Ia", "я": "ia", "Х": "Kh", "х": "kh", "Щ": "Shch", "щ": "shch",
+})
+# At the start of a word these are written with a Y: Yaroslav, Yevhen, Yurii.
+_UKRAINIAN_AT_START = {
+    "Є": "Ye", "є": "ye", "Ї": "Yi", "ї": "yi", "Й": "Y", "й": "y",
+    "Ю": "Yu", "ю": "yu", "Я": "Ya", "я": "ya",
+}
+_UKRAINIAN_INITIAL = re.compile(r"(?<!\w)([ЄЇЙЮЯєїйюя])")
+
+
 def to_ascii(text: str) -> str:
     """Transliterate ``text`` to ASCII, keeping the syllables of CJK names apart.
 
@@ -136,9 +154,14 @@ def to_ascii(text: str) -> str:
     'Jurgen Muller'
     >>> to_ascii("王小明")
     ' Wang  Xiao  Ming '
+    >>> to_ascii("Сергій Петрович Зінченко"), to_ascii("Юлія Ярова")
+    ('Serhii Petrovych Zinchenko', 'Yuliia Yarova')
     """
     if text.isascii():
         return text
+    if not _UKRAINIAN_ONLY.isdisjoint(text):
+        text = _UKRAINIAN_INITIAL.sub(lambda m: _UKRAINIAN_AT_START[m.group(1)], text)
+        text = text.translate(_UKRAINIAN)
     if _SYLLABIC.search(text) is None:
         return anyascii(text)
     return "".join(f" {anyascii(ch)} " if _SYLLABIC.match(ch) else anyascii(ch) for ch in text)
@@ -271,7 +294,7 @@ _SOUND_RULES: tuple[tuple[str, str], ...] = (
     ("ck", "k"), ("ks", "x"), ("cz", "ch"), ("sz", "sh"), ("ts", "z"), ("tz", "z"),
     ("ou", "u"), ("oo", "u"), ("ee", "i"), ("ie", "i"), ("ei", "i"), ("ey", "i"), ("iy", "i"),
     ("yy", "i"), ("ay", "ai"), ("ye", "e"), ("yo", "o"), ("yu", "u"), ("ya", "a"),
-    ("iu", "u"), ("ia", "a"),
+    ("ii", "i"), ("iu", "u"), ("ia", "a"),
     ("q", "k"), ("w", "v"), ("c", "k"), ("y", "i"), ("e", "i"), ("o", "u"),
 )
 

@@ -30,6 +30,8 @@ from engine.screen.names import (
         ("Sheikh Khalid Sheikh Mohammed", ("khalid", "sheikh", "mohammed")),  # only the one in front goes
         ("Martin Luther King Jr", ("martin", "luther", "king")),  # a post-nominal goes
         ("Monsieur Pierre Mercier", ("pierre", "mercier")),
+        ("Сергій Петрович Зінченко", ("serhii", "petrovych", "zinchenko")),  # Ukrainian rules: Г is H
+        ("Юлія Ярова", ("yuliia", "yarova")),
     ],
 )
 def test_names_are_normalised(text: str, tokens: tuple[str, ...]) -> None:
@@ -58,6 +60,7 @@ def test_organisation_and_vessel_names_lose_legal_forms_and_hull_prefixes() -> N
         ("j", "john", "initial"),
         ("joh", "john", "fuzzy"),  # a short part with its last letter lost
         ("mustaf", "mustafa", "fuzzy"),  # a lost final a is not a feminine form
+        ("iuliia", "yuliya", "phonetic"),  # passports' (ICAO) spelling of Russian names
     ],
 )
 def test_tokens_match_by_kind(query: str, listed: str, how: str) -> None:
