@@ -26,6 +26,11 @@ candidate shares at least two name parts with the query, in any order, with a
 middle name missing or added. Single tokens are not blocks: ``mohammed`` or
 ``smith`` alone would bring thousands. Names of one token are filed under it.
 
+Each listed name is also filed under the *initial* of its first name with each
+of its other parts (M + karimi), so a name screened with an initial for its
+given name (``M. KARIMI``) meets ``MAHMOUD KARIMI``; a block of more than
+:data:`INITIAL_BLOCK` names says too little and is not kept.
+
 **3. Hot pairs.** Some pairs are common too (``mohammed`` + ``ahmed``). A pair
 with more than :data:`HOT_PAIR` names is *hot*: the names under it that have
 more parts are also filed under the hot pair plus each of their other parts
@@ -95,6 +100,8 @@ INITIAL_SIMILARITY = 0.7
 #: much when it holds at least TRUNCATED_SHARE of the listed part and four letters.
 TRUNCATED_SIMILARITY = 0.86
 TRUNCATED_SHARE = 0.6
+#: The most names one initial and one other part may block together (see NameIndex).
+INITIAL_BLOCK = 64
 #: A weak alias (FtM ``weakAlias``, a nickname) scores at most this share of a full match.
 WEAK_ALIAS_FACTOR = 0.8
 #: A joined piece (two name parts written as one) must match at least this well.
@@ -339,6 +346,10 @@ def _ids(values: Iterable[int]) -> Ids:
     return array("I", values)
 
 
+def _initial_key(letter: int, vid: int) -> int:
+    return (letter << 32) | vid
+
+
 def _pair_key(a: int, b: int) -> int:
     return (a << 32) | b if a < b else (b << 32) | a
 
@@ -361,6 +372,7 @@ class NameIndex:
         blocks_of: list[list[tuple[int, int]]] = []  # per record: its blockable pieces
         pairs: dict[int, list[int]] = {}
         singles: dict[int, list[int]] = {}
+        initials: dict[int, list[int]] = {}
         for owner, text, weak in names:
             normal = normalise_name(text, kind)
             tokens = normal.tokens[:MAX_TOKENS]
@@ -389,6 +401,14 @@ class NameIndex:
                     block = pairs.setdefault(_pair_key(va, vb), [])
                     if not block or block[-1] != rid:
                         block.append(rid)
+            first = records[-1].first
+            if first:  # also filed under its first name's initial with each other part
+                letter = ord(tokens[first.bit_length() - 1][0])
+                for vb, mb in blockable:
+                    if not mb & first and not mb & (mb - 1):
+                        block = initials.setdefault(_initial_key(letter, vb), [])
+                        if not block or block[-1] != rid:
+                            block.append(rid)
         hot = {k for k, v in pairs.items() if len(v) > HOT_PAIR}
         parts = [sum(1 for _, m in b if m & (m - 1) == 0) for b in blocks_of]
         exact: dict[int, list[int]] = {}
@@ -417,6 +437,9 @@ class NameIndex:
         self._triples = {k: _ids(v) for k, v in triples.items()}
         self._singles = {k: _ids(v) for k, v in singles.items()}
         self._single_vids = frozenset(self._singles)
+        # Names by the initial of their first name and another part: M. KARIMI meets
+        # MAHMOUD KARIMI. A block of more than INITIAL_BLOCK names says too little.
+        self._initials = {k: _ids(v) for k, v in initials.items() if len(v) <= INITIAL_BLOCK}
         self._keys: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in keys.items()}
         # Two query tokens written apart meet a listed token written as one by
         # spelling or sound, or by consonants: there only whole name parts, as the
@@ -633,6 +656,15 @@ class NameIndex:
         vids: set[int] = set().union(*(va for va, _ in blockable))
         for vid in self._single_vids.intersection(vids):
             out.update(self._singles[vid])
+        if query.has_initials:
+            for token in query.tokens:
+                if len(token) == 1:
+                    for va, ma in blockable:
+                        if not ma & (ma - 1):
+                            for vid in va:
+                                found_initial = self._initials.get(_initial_key(ord(token), vid))
+                                if found_initial:
+                                    out.update(found_initial)
         return out
 
     def _hot_blocks(

@@ -185,3 +185,13 @@ def test_a_part_cut_short_as_passports_cut_long_names_still_aligns() -> None:
     assert hit.owner == 1 and "VLADIMIROVNA truncated" in hit.explain()
     assert [h.owner for h in index.search("CHRISTOPHER ALEXANDER MONTGOMERY WELLIN", 0.84)] == [2]
     assert index.search("Galina Vlad Tikhonova", 0.84) == []
+
+
+def test_an_initial_and_a_name_part_find_the_listed_name_they_may_be() -> None:
+    """M. KARIMI is a candidate for MAHMOUD KARIMI (the index files names under their first
+    name's initial with each other part), scored with the initial's weight; A. KARIMI is not."""
+    index = NameIndex([(1, "Mahmoud Karimi", False), (2, "Brigitte Monika Richter", False)], "person")
+    [hit] = index.search("M. Karimi", 0.84)
+    assert hit.owner == 1 and "MAHMOUD initial" in hit.explain()
+    assert index.search("A. Karimi", 0.5) == []
+    assert [h.owner for h in index.search("B. M. Richter", 0.8)] == [2]
