@@ -197,6 +197,7 @@ class _Query(NamedTuple):
     blockable: list[tuple[list[int], int]]  # expansions of the pieces that may be block keys, with masks
     many: bool  # three or more single parts may be block keys
     overlap: bool  # two single parts may be the same listed token
+    cut: tuple[tuple[int, str], ...]  # parts of 4+ letters no listed name has: cut short?
 
 
 class ScoredName(NamedTuple):
@@ -585,6 +586,7 @@ class NameIndex:
             all(is_syllable_chain(t) for t in tokens), blockable,
             sum(1 for _, m, p in pieces if m & (m - 1) == 0 and _blockable(p, m)) >= 3,
             sum(map(len, singles)) != len(set().union(*singles)),
+            tuple((i, t) for i, t in enumerate(tokens) if len(t) >= 4 and t not in self._vocab),
         )
 
     def candidates(self, normal: NormalName, floor: float = 0.0) -> set[int]:
@@ -706,10 +708,10 @@ class NameIndex:
         them, so an extra part names someone else. Order does not count:
         ``PETROV IVAN`` is ``IVAN PETROV``.
 
-        A part of the name screened left unaligned that begins a listed part left
-        unaligned, with four letters or more and at least ``TRUNCATED_SHARE`` of it,
-        aligns as ``truncated`` (``TRUNCATED_SIMILARITY``): passports and API records
-        cut long names short.
+        A part of the name screened that no listed name has, left unaligned, that
+        begins a listed part left unaligned, with four letters or more and at least
+        ``TRUNCATED_SHARE`` of it, aligns as ``truncated`` (``TRUNCATED_SIMILARITY``):
+        passports and API records cut long names short.
 
         Which token pairs align is decided with the list in view:
 
@@ -763,10 +765,10 @@ class NameIndex:
                             covered_q |= qmask
                             covered_e |= emask
             bound = 1.0
-            if covered_q != whole_q and covered_e != (1 << len(record.tokens)) - 1:
-                # Parts left on both sides: one may be the other cut short.
-                for qi, qt in enumerate(query.tokens):
-                    if covered_q >> qi & 1 or len(qt) < 4:
+            if query.cut and covered_q != whole_q and covered_e != (1 << len(record.tokens)) - 1:
+                # Parts left on both sides: one the list does not know may be the other cut short.
+                for qi, qt in query.cut:
+                    if covered_q >> qi & 1:
                         continue
                     for ei, et in enumerate(record.tokens):
                         if (not covered_e >> ei & 1 and len(et) > len(qt) and et.startswith(qt)
