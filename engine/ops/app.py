@@ -69,6 +69,23 @@ COOKIE = "gatehound_session"
 # ------------------------------------------------------------------------------ app
 
 
+#: The largest alert sequence number a database column holds (a signed 64-bit integer).
+MAX_SEQ = 2**63 - 1
+
+
+def resume_point(last_event_id: str | None, after: int) -> int:
+    """Where a live stream resumes: after the browser's ``Last-Event-ID`` when it
+    sends one that is a sequence number, else after ``after``.
+
+    >>> resume_point("42", 0), resume_point(None, 7), resume_point("forged", 7), resume_point("9" * 30, 0)
+    (42, 7, 7, 0)
+    """
+    given = last_event_id or ""
+    if given.isascii() and given.isdigit() and int(given) <= MAX_SEQ:
+        return int(given)
+    return after
+
+
 #: Paths served without looking up the login.
 ANONYMOUS = ("/static/", "/healthz", "/metrics")
 
@@ -236,9 +253,10 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
 
     @app.get("/feed/stream", include_in_schema=False)
     async def feed_stream(
-        request: Request, user: Viewer, flt: Annotated[FeedFilter, Query()], after: int = 0
+        request: Request, user: Viewer, flt: Annotated[FeedFilter, Query()],
+        after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     ) -> StreamingResponse:
-        last = int(request.headers.get("last-event-id") or after or 0)
+        last = resume_point(request.headers.get("last-event-id"), after)
         row_template = templates.get_template("_row.html")
 
         async def events() -> AsyncIterator[bytes]:
@@ -534,7 +552,7 @@ def create_app(settings: Settings, store: Store | None = None, *, follow: bool =
     def api_alerts(
         user: Viewer,
         flt: Annotated[FeedFilter, Query()],
-        after_seq: Annotated[int, Query(ge=0)] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[AlertSummary]:
         """The live feed as JSON, highest priority first; no personal data."""

@@ -169,3 +169,13 @@ def test_users_add_reads_the_password_from_stdin(ops: OpsUnderTest) -> None:
         "/login", data={"name": "nadia", "password": "a long enough password"}, follow_redirects=False
     )
     assert login.status_code == 303
+
+
+def test_a_feed_position_past_what_a_database_holds_is_refused_not_a_server_error(ops: OpsUnderTest) -> None:
+    """after_seq is a 64-bit sequence number: one more is a 422 (schemathesis found it was
+    a 500), the largest is an empty page, and the live stream takes a forged resume point as none."""
+    ops.login("officer")
+    assert ops.client.get("/api/alerts", params={"after_seq": 2**63}).status_code == 422
+    r = ops.client.get("/api/alerts", params={"after_seq": 2**63 - 1})
+    assert r.status_code == 200 and r.json() == []
+    assert ops.client.get("/feed/stream", params={"after": 2**63}).status_code == 422
