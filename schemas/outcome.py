@@ -13,7 +13,7 @@ class Seizure(Record):
     """What was seized, and how much."""
 
     goods: str = Field(max_length=200)
-    quantity: float = Field(ge=0)
+    quantity: float = Field(ge=0, allow_inf_nan=False)
     unit: str = Field(max_length=20)
 
 
