@@ -504,11 +504,16 @@ class NameIndex:
         if hit is None:
             hit = self._cache.get(token)
             if hit is None:
-                hit = self._expansion(token)
-                if len(self._cache) >= _EXPANSION_CACHE:
-                    self._cache.clear()
-                self._cache[token] = hit or _NOTHING
+                hit = self._remember(token, self._expansion(token))
         return hit
+
+    def _remember(self, key: str, expansion: dict[int, TokenHit]) -> dict[int, TokenHit]:
+        """Keep an expansion in the bounded cache (emptied when full) and return it; the
+        many that find nothing share one empty answer."""
+        if len(self._cache) >= _EXPANSION_CACHE:
+            self._cache.clear()
+        self._cache[key] = expansion or _NOTHING
+        return expansion
 
     def _expansion(self, token: str) -> dict[int, TokenHit]:
         found: set[int] = set()
@@ -548,8 +553,7 @@ class NameIndex:
         same = self._vocab.get(piece)
         if same is not None and same in self._joined:
             # Listed names write these very parts apart too: the single parts meet.
-            self._cache[name] = _NOTHING
-            return _NOTHING
+            return self._remember(name, _NOTHING)
         # Uncached keys: two parts joined are rarely seen twice, and their own cache is here.
         found: set[int] = set()
         for key in (piece, _SOUND + sound_key_of(piece)):
@@ -560,10 +564,7 @@ class NameIndex:
             similarity, how = compare_tokens(piece, self._tokens[vid])
             if similarity >= JOINED_SIMILARITY:
                 out[vid] = TokenHit(similarity, how, _vowel_only(piece, self._tokens[vid], how))
-        if len(self._cache) >= _EXPANSION_CACHE:
-            self._cache.clear()
-        self._cache[name] = out or _NOTHING  # most find nothing: one shared empty answer
-        return out
+        return self._remember(name, out)
 
     def _query(self, normal: NormalName) -> _Query:
         tokens = normal.tokens[:MAX_TOKENS]

@@ -399,8 +399,8 @@ class Screener:
         # its missing middle name is forgiven, not facts that fit worse. Among such
         # names the margin holds as usual (their names fit alike).
         longer = {o: v.score for o, v in verdicts.items() if v.name is not None and v.name.extends_query()}
-        reported = [(v.score, o) for o, v in verdicts.items() if v.score >= threshold]
-        if longer and reported:
+        reported = [(v.score, o) for o, v in verdicts.items() if v.score >= threshold] if longer else []
+        if reported:
             top = max(reported)[1]
             least = max(longer.values()) - c.best_margin - 1e-9
             facts_least = facts.adjustment(top) - c.best_margin - 1e-9
